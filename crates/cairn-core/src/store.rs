@@ -1,0 +1,136 @@
+//! The storage contract: what the server, the client's embedded backend and
+//! the CLI need from a tracking store.
+//!
+//! The trait is synchronous on purpose: the domain knows no async runtime.
+//! Callers on an async runtime (the server) run store calls on blocking
+//! threads. Every implementation must give the same observable behaviour,
+//! which the store crates' shared conformance tests check.
+
+use crate::commands::{NewExperiment, NewRun, RunBatch};
+use crate::entities::{DatasetInput, Experiment, Metric, Run, RunInfo, RunMetric, RunStatus, Tag, TimestampMs, ViewType};
+use crate::error::Result;
+use crate::ids::{ExperimentId, RunId};
+use crate::search::{ExperimentFilter, ExperimentOrder, RunFilter, RunOrder};
+
+/// One page of results plus the token of the next page, if there is one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Page<T> {
+    /// The items of this page.
+    pub items: Vec<T>,
+    /// Opaque token for the next page; `None` on the last page.
+    pub next_page_token: Option<String>,
+}
+
+/// A run search.
+#[derive(Debug, Clone)]
+pub struct RunSearch {
+    /// Experiments to search in (at least one).
+    pub experiment_ids: Vec<ExperimentId>,
+    /// Parsed filter.
+    pub filter: RunFilter,
+    /// Parsed order.
+    pub order: RunOrder,
+    /// Lifecycle filter.
+    pub view_type: ViewType,
+    /// Page size, 1..=50,000.
+    pub max_results: usize,
+    /// Token from a previous page.
+    pub page_token: Option<String>,
+}
+
+/// An experiment search.
+#[derive(Debug, Clone)]
+pub struct ExperimentSearch {
+    /// Parsed filter.
+    pub filter: ExperimentFilter,
+    /// Parsed order.
+    pub order: ExperimentOrder,
+    /// Lifecycle filter.
+    pub view_type: ViewType,
+    /// Page size, 1..=50,000.
+    pub max_results: usize,
+    /// Token from a previous page.
+    pub page_token: Option<String>,
+}
+
+/// A metric-history read.
+#[derive(Debug, Clone)]
+pub struct MetricHistoryQuery {
+    /// The run.
+    pub run_id: RunId,
+    /// The metric key.
+    pub key: String,
+    /// Page size; `None` returns the whole series.
+    pub max_results: Option<usize>,
+    /// Token from a previous page.
+    pub page_token: Option<String>,
+}
+
+/// A sampled history read for charts (MLflow's get-history-bulk-interval).
+#[derive(Debug, Clone)]
+pub struct BulkIntervalQuery {
+    /// Runs (1..=100).
+    pub run_ids: Vec<RunId>,
+    /// The metric key.
+    pub key: String,
+    /// Inclusive step range, when given.
+    pub steps: Option<(i64, i64)>,
+    /// Points per run, 1..=2,500.
+    pub max_results: usize,
+}
+
+/// Changes to a run's descriptive fields; `None` leaves a field alone.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RunUpdate {
+    /// New status.
+    pub status: Option<RunStatus>,
+    /// New end time.
+    pub end_time: Option<TimestampMs>,
+    /// New name (also rewrites the `mlflow.runName` tag).
+    pub run_name: Option<String>,
+}
+
+/// Everything the tracking API needs from storage.
+pub trait TrackingStore: Send + Sync + 'static {
+    /// Create an experiment; names are unique across active and deleted ones.
+    fn create_experiment(&self, new: NewExperiment) -> Result<ExperimentId>;
+    /// Get an experiment, deleted or not.
+    fn get_experiment(&self, id: ExperimentId) -> Result<Experiment>;
+    /// Get an experiment by exact name, deleted or not.
+    fn get_experiment_by_name(&self, name: &str) -> Result<Experiment>;
+    /// Search experiments.
+    fn search_experiments(&self, query: &ExperimentSearch) -> Result<Page<Experiment>>;
+    /// Rename an active experiment.
+    fn rename_experiment(&self, id: ExperimentId, new_name: &str) -> Result<()>;
+    /// Soft-delete an experiment and its runs.
+    fn delete_experiment(&self, id: ExperimentId) -> Result<()>;
+    /// Restore a soft-deleted experiment and its runs.
+    fn restore_experiment(&self, id: ExperimentId) -> Result<()>;
+    /// Upsert an experiment tag (validated by [`crate::commands::experiment_tag`]).
+    fn set_experiment_tag(&self, id: ExperimentId, tag: Tag) -> Result<()>;
+    /// Delete an experiment tag; unknown keys are `RESOURCE_DOES_NOT_EXIST`.
+    fn delete_experiment_tag(&self, id: ExperimentId, key: &str) -> Result<()>;
+
+    /// Create a run in an active experiment.
+    fn create_run(&self, new: NewRun) -> Result<Run>;
+    /// Get a run, deleted or not, with latest metrics, params, tags and inputs.
+    fn get_run(&self, id: &RunId) -> Result<Run>;
+    /// Update status, end time or name of an active run.
+    fn update_run(&self, id: &RunId, update: RunUpdate) -> Result<RunInfo>;
+    /// Soft-delete a run.
+    fn delete_run(&self, id: &RunId) -> Result<()>;
+    /// Restore a soft-deleted run.
+    fn restore_run(&self, id: &RunId) -> Result<()>;
+    /// Write metrics, params and tags of an active run; params are immutable.
+    fn log_batch(&self, id: &RunId, batch: &RunBatch) -> Result<()>;
+    /// Delete a run tag; unknown keys are `RESOURCE_DOES_NOT_EXIST`.
+    fn delete_tag(&self, id: &RunId, key: &str) -> Result<()>;
+    /// Record dataset inputs of an active run (validated by the caller).
+    fn log_inputs(&self, id: &RunId, inputs: &[DatasetInput]) -> Result<()>;
+    /// The full (or paged) history of one metric, ordered by timestamp, step, value.
+    fn metric_history(&self, query: &MetricHistoryQuery) -> Result<Page<Metric>>;
+    /// Sampled histories of one metric for several runs.
+    fn metric_history_bulk_interval(&self, query: &BulkIntervalQuery) -> Result<Vec<RunMetric>>;
+    /// Search runs with a filter, order and paging.
+    fn search_runs(&self, query: &RunSearch) -> Result<Page<Run>>;
+}

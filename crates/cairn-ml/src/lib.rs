@@ -1,0 +1,1 @@
+//! ML library (lands in its own change).

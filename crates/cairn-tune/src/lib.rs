@@ -1,0 +1,1 @@
+//! Tuning engine (lands in its own change).

@@ -20,7 +20,11 @@ pub struct RunBatch {
 impl RunBatch {
     /// Validate a log-batch request: counts, key syntax, timestamps, duplicate
     /// param keys; long param/tag values are truncated as MLflow does.
-    pub fn new(metrics: Vec<Metric>, mut params: Vec<Param>, mut tags: Vec<Tag>) -> Result<RunBatch> {
+    pub fn new(
+        metrics: Vec<Metric>,
+        mut params: Vec<Param>,
+        mut tags: Vec<Tag>,
+    ) -> Result<RunBatch> {
         if metrics.len() > MAX_BATCH_METRICS {
             return Err(Error::invalid(format!(
                 "A batch logging request can contain at most {MAX_BATCH_METRICS} metrics. Got {} metrics. \
@@ -70,7 +74,11 @@ impl RunBatch {
             validate_key(KeyKind::Tag, &t.key)?;
             truncate_chars(&mut t.value, MAX_RUN_TAG_VALUE_LEN);
         }
-        Ok(RunBatch { metrics, params, tags })
+        Ok(RunBatch {
+            metrics,
+            params,
+            tags,
+        })
     }
 
     /// One metric.
@@ -112,7 +120,11 @@ impl RunBatch {
 /// A validated experiment tag (key rule; value ≤ 20,000 characters).
 pub fn experiment_tag(key: String, value: String) -> Result<Tag> {
     validate_key(KeyKind::Tag, &key)?;
-    check_len(&format!("Experiment tag '{key}' value"), &value, MAX_EXPERIMENT_TAG_VALUE_LEN)?;
+    check_len(
+        &format!("Experiment tag '{key}' value"),
+        &value,
+        MAX_EXPERIMENT_TAG_VALUE_LEN,
+    )?;
     Ok(Tag { key, value })
 }
 
@@ -132,15 +144,23 @@ impl NewExperiment {
     pub fn new(name: String, artifact_location: Option<String>, tags: Vec<Tag>) -> Result<Self> {
         validate_experiment_name(&name)?;
         let artifact_location = artifact_location.filter(|s| !s.is_empty());
-        if let Some(loc) = &artifact_location {
-            if loc.starts_with("runs:") {
-                return Err(Error::invalid(format!(
-                    "Got an invalid artifact location '{loc}': 'runs:/' URIs cannot be experiment artifact locations"
-                )));
-            }
+        if let Some(loc) = artifact_location
+            .as_ref()
+            .filter(|l| l.starts_with("runs:"))
+        {
+            return Err(Error::invalid(format!(
+                "Got an invalid artifact location '{loc}': 'runs:/' URIs cannot be experiment artifact locations"
+            )));
         }
-        let tags = tags.into_iter().map(|t| experiment_tag(t.key, t.value)).collect::<Result<Vec<_>>>()?;
-        Ok(NewExperiment { name, artifact_location, tags })
+        let tags = tags
+            .into_iter()
+            .map(|t| experiment_tag(t.key, t.value))
+            .collect::<Result<Vec<_>>>()?;
+        Ok(NewExperiment {
+            name,
+            artifact_location,
+            tags,
+        })
     }
 }
 
@@ -171,7 +191,10 @@ impl NewRun {
         let batch = RunBatch::new(vec![], vec![], tags)?;
         let tags = batch.tags;
         let run_name = run_name.filter(|n| !n.is_empty());
-        let tag_name = tags.iter().find(|t| t.key == crate::system_tags::RUN_NAME).map(|t| t.value.clone());
+        let tag_name = tags
+            .iter()
+            .find(|t| t.key == crate::system_tags::RUN_NAME)
+            .map(|t| t.value.clone());
         let run_name = match (run_name, tag_name) {
             (Some(a), Some(b)) if a != b => {
                 return Err(Error::invalid(format!(
@@ -186,21 +209,38 @@ impl NewRun {
             check_len("Run name", name, MAX_RUN_NAME_LEN)?;
         }
         if start_time < 0 {
-            return Err(Error::invalid(format!("Invalid start_time {start_time}: it must be non-negative")));
+            return Err(Error::invalid(format!(
+                "Invalid start_time {start_time}: it must be non-negative"
+            )));
         }
-        Ok(NewRun { experiment_id, user_id, run_name, start_time, tags })
+        Ok(NewRun {
+            experiment_id,
+            user_id,
+            run_name,
+            start_time,
+            tags,
+        })
     }
 }
 
 /// Validate dataset inputs against MLflow's size limits.
 pub fn validate_dataset_inputs(inputs: &[DatasetInput]) -> Result<()> {
     for input in inputs {
-        let Dataset { name, digest, source, schema, profile, .. } = &input.dataset;
+        let Dataset {
+            name,
+            digest,
+            source,
+            schema,
+            profile,
+            ..
+        } = &input.dataset;
         if name.is_empty() {
             return Err(Error::invalid("Dataset name must not be empty"));
         }
         if digest.is_empty() {
-            return Err(Error::invalid(format!("Dataset '{name}' must have a digest")));
+            return Err(Error::invalid(format!(
+                "Dataset '{name}' must have a digest"
+            )));
         }
         check_len("Dataset name", name, MAX_DATASET_NAME_LEN)?;
         check_len("Dataset digest", digest, MAX_DATASET_DIGEST_LEN)?;
@@ -248,7 +288,16 @@ mod tests {
     #[test]
     fn run_name_must_agree_with_tag() {
         let tags = vec![Tag::new("mlflow.runName", "a")];
-        assert!(NewRun::new(ExperimentId(0), String::new(), Some("b".into()), 0, tags.clone()).is_err());
+        assert!(
+            NewRun::new(
+                ExperimentId(0),
+                String::new(),
+                Some("b".into()),
+                0,
+                tags.clone()
+            )
+            .is_err()
+        );
         let r = NewRun::new(ExperimentId(0), String::new(), None, 0, tags).unwrap();
         assert_eq!(r.run_name.as_deref(), Some("a"));
     }

@@ -109,7 +109,10 @@ impl RunStatus {
 
     /// Whether the run has ended.
     pub fn is_terminal(self) -> bool {
-        matches!(self, RunStatus::Finished | RunStatus::Failed | RunStatus::Killed)
+        matches!(
+            self,
+            RunStatus::Finished | RunStatus::Failed | RunStatus::Killed
+        )
     }
 }
 
@@ -148,7 +151,10 @@ pub struct Tag {
 impl Tag {
     /// Convenience constructor.
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Tag {
-        Tag { key: key.into(), value: value.into() }
+        Tag {
+            key: key.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -164,7 +170,10 @@ pub struct Param {
 impl Param {
     /// Convenience constructor.
     pub fn new(key: impl Into<String>, value: impl Into<String>) -> Param {
-        Param { key: key.into(), value: value.into() }
+        Param {
+            key: key.into(),
+            value: value.into(),
+        }
     }
 }
 
@@ -184,7 +193,12 @@ pub struct Metric {
 impl Metric {
     /// Convenience constructor.
     pub fn new(key: impl Into<String>, value: f64, timestamp: TimestampMs, step: i64) -> Metric {
-        Metric { key: key.into(), value, timestamp, step }
+        Metric {
+            key: key.into(),
+            value,
+            timestamp,
+            step,
+        }
     }
 
     /// MLflow's "latest value" order: higher step wins, then later timestamp,
@@ -193,8 +207,16 @@ impl Metric {
         (self.step, self.timestamp)
             .cmp(&(other.step, other.timestamp))
             .then_with(|| {
-                let a = if self.value.is_nan() { f64::NEG_INFINITY } else { self.value };
-                let b = if other.value.is_nan() { f64::NEG_INFINITY } else { other.value };
+                let a = if self.value.is_nan() {
+                    f64::NEG_INFINITY
+                } else {
+                    self.value
+                };
+                let b = if other.value.is_nan() {
+                    f64::NEG_INFINITY
+                } else {
+                    other.value
+                };
                 a.total_cmp(&b)
             })
             .is_gt()
@@ -329,7 +351,10 @@ mod tests {
 
     #[test]
     fn run_status_parses_names_and_numbers() {
-        assert_eq!("finished".parse::<RunStatus>().unwrap(), RunStatus::Finished);
+        assert_eq!(
+            "finished".parse::<RunStatus>().unwrap(),
+            RunStatus::Finished
+        );
         assert_eq!("4".parse::<RunStatus>().unwrap(), RunStatus::Failed);
         assert!("DONE".parse::<RunStatus>().is_err());
     }

@@ -62,7 +62,10 @@ pub struct Error {
 impl Error {
     /// An error with an explicit code.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Error { code, message: message.into() }
+        Error {
+            code,
+            message: message.into(),
+        }
     }
 
     /// `INVALID_PARAMETER_VALUE`.

@@ -68,7 +68,8 @@ impl FromStr for RunId {
     fn from_str(s: &str) -> Result<Self, Error> {
         let mut chars = s.chars();
         let first_ok = chars.next().is_some_and(|c| c.is_ascii_alphanumeric());
-        let rest_ok = s.len() <= 256 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+        let rest_ok =
+            s.len() <= 256 && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
         if first_ok && rest_ok {
             Ok(RunId(s.to_owned()))
         } else {

@@ -5,6 +5,7 @@
 //! This crate does no IO and knows nothing of HTTP, SQL or async runtimes:
 //! the server, stores and clients depend on it, never the other way round.
 
+pub mod artifact_path;
 pub mod commands;
 pub mod entities;
 pub mod error;

@@ -3,19 +3,19 @@
 use rand::Rng;
 
 const ADJECTIVES: &[&str] = &[
-    "able", "agile", "amber", "ancient", "bold", "brave", "bright", "calm", "clever", "crisp", "dapper",
-    "eager", "fair", "gentle", "glad", "golden", "grand", "happy", "honest", "jolly", "keen", "kind",
-    "lively", "lucky", "merry", "mighty", "nimble", "noble", "patient", "polite", "proud", "quick",
-    "quiet", "rare", "rustic", "serene", "sharp", "silent", "sleek", "smooth", "steady", "stellar",
-    "sunny", "swift", "tidy", "valiant", "vivid", "warm", "wise", "zesty",
+    "able", "agile", "amber", "ancient", "bold", "brave", "bright", "calm", "clever", "crisp",
+    "dapper", "eager", "fair", "gentle", "glad", "golden", "grand", "happy", "honest", "jolly",
+    "keen", "kind", "lively", "lucky", "merry", "mighty", "nimble", "noble", "patient", "polite",
+    "proud", "quick", "quiet", "rare", "rustic", "serene", "sharp", "silent", "sleek", "smooth",
+    "steady", "stellar", "sunny", "swift", "tidy", "valiant", "vivid", "warm", "wise", "zesty",
 ];
 
 const NOUNS: &[&str] = &[
-    "ant", "badger", "bear", "bee", "bison", "cairn", "cat", "crane", "deer", "dove", "eagle", "elk",
-    "falcon", "finch", "fox", "gull", "hare", "hawk", "heron", "ibis", "jay", "koala", "lark", "lynx",
-    "mole", "moose", "newt", "otter", "owl", "panda", "quail", "raven", "robin", "seal", "shrike",
-    "sloth", "snail", "stag", "swan", "tern", "toad", "trout", "vole", "wasp", "whale", "wolf", "wren",
-    "yak", "zebra", "pika",
+    "ant", "badger", "bear", "bee", "bison", "cairn", "cat", "crane", "deer", "dove", "eagle",
+    "elk", "falcon", "finch", "fox", "gull", "hare", "hawk", "heron", "ibis", "jay", "koala",
+    "lark", "lynx", "mole", "moose", "newt", "otter", "owl", "panda", "quail", "raven", "robin",
+    "seal", "shrike", "sloth", "snail", "stag", "swan", "tern", "toad", "trout", "vole", "wasp",
+    "whale", "wolf", "wren", "yak", "zebra", "pika",
 ];
 
 /// A fresh random run name such as `swift-otter-417`.

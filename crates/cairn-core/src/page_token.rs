@@ -20,7 +20,11 @@ pub fn decode(token: Option<&str>) -> Result<usize> {
     let bytes = STANDARD.decode(token.trim()).map_err(|_| bad())?;
     let text = std::str::from_utf8(&bytes).map_err(|_| bad())?;
     // A tiny, strict reader for {"offset": N}: no JSON dependency in the domain.
-    let inner = text.trim().strip_prefix('{').and_then(|t| t.strip_suffix('}')).ok_or_else(bad)?;
+    let inner = text
+        .trim()
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .ok_or_else(bad)?;
     let (key, value) = inner.split_once(':').ok_or_else(bad)?;
     if key.trim() != "\"offset\"" {
         return Err(bad());

@@ -7,7 +7,10 @@
 //! which the store crates' shared conformance tests check.
 
 use crate::commands::{NewExperiment, NewRun, RunBatch};
-use crate::entities::{DatasetInput, Experiment, Metric, Run, RunInfo, RunMetric, RunStatus, Tag, TimestampMs, ViewType};
+use crate::entities::{
+    DatasetInput, Experiment, Metric, Run, RunInfo, RunMetric, RunStatus, Tag, TimestampMs,
+    ViewType,
+};
 use crate::error::Result;
 use crate::ids::{ExperimentId, RunId};
 use crate::search::{ExperimentFilter, ExperimentOrder, RunFilter, RunOrder};

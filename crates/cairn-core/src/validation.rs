@@ -69,7 +69,9 @@ impl KeyKind {
 pub fn validate_key(kind: KeyKind, key: &str) -> Result<()> {
     let noun = kind.noun();
     if key.is_empty() {
-        return Err(Error::invalid(format!("Invalid {noun} '': must not be empty")));
+        return Err(Error::invalid(format!(
+            "Invalid {noun} '': must not be empty"
+        )));
     }
     if key.chars().count() > MAX_KEY_LEN {
         return Err(Error::invalid(format!(
@@ -89,7 +91,9 @@ pub fn validate_key(kind: KeyKind, key: &str) -> Result<()> {
     }
     let path_unique = !key.starts_with('/')
         && !key.starts_with("..")
-        && key.split('/').all(|seg| !seg.is_empty() && seg != "." && seg != "..");
+        && key
+            .split('/')
+            .all(|seg| !seg.is_empty() && seg != "." && seg != "..");
     if !path_unique {
         return Err(Error::invalid(format!(
             "Invalid {noun} '{key}': names must be unique paths (no leading '/', no '..', \
@@ -111,7 +115,9 @@ pub fn truncate_chars(value: &mut String, max: usize) {
 pub fn check_len(what: &str, value: &str, max: usize) -> Result<()> {
     let n = value.chars().count();
     if n > max {
-        Err(Error::invalid(format!("{what} of length {n} exceeds the limit of {max} characters")))
+        Err(Error::invalid(format!(
+            "{what} of length {n} exceeds the limit of {max} characters"
+        )))
     } else {
         Ok(())
     }
@@ -120,7 +126,9 @@ pub fn check_len(what: &str, value: &str, max: usize) -> Result<()> {
 /// An experiment name: non-empty after trimming, at most 500 characters.
 pub fn validate_experiment_name(name: &str) -> Result<()> {
     if name.trim().is_empty() {
-        return Err(Error::invalid("Invalid experiment name: '' (it must not be empty)"));
+        return Err(Error::invalid(
+            "Invalid experiment name: '' (it must not be empty)",
+        ));
     }
     check_len("Experiment name", name, MAX_EXPERIMENT_NAME_LEN)
 }
@@ -145,7 +153,9 @@ mod tests {
         for ok in ["acc", "train/loss", "a b", "x:y", "m.1", "ü", "a-b_c"] {
             assert!(validate_key(KeyKind::Metric, ok).is_ok(), "{ok}");
         }
-        for bad in ["", "/abs", "../x", "a//b", "a/", "a/./b", "a/../b", ".", "..", "a\\b", "a%b", "a\nb"] {
+        for bad in [
+            "", "/abs", "../x", "a//b", "a/", "a/./b", "a/../b", ".", "..", "a\\b", "a%b", "a\nb",
+        ] {
             assert!(validate_key(KeyKind::Metric, bad).is_err(), "{bad}");
         }
         assert!(validate_key(KeyKind::Param, &"k".repeat(250)).is_ok());

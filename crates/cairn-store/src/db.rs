@@ -1,0 +1,273 @@
+//! Connections, migrations and the group-committing writer.
+//!
+//! SQLite allows one writer at a time. Instead of letting request threads
+//! fight over the write lock (MLflow's "database is locked"), every write is
+//! a job sent to one writer thread. The writer drains whatever jobs are
+//! queued, runs each inside its own SAVEPOINT within one transaction, commits
+//! once, and only then answers each caller. So an acknowledged write is
+//! always committed (durable per the configured `synchronous` level), a
+//! failing job leaves no trace, and N concurrent writers cost one fsync.
+//! Reads use a small pool of separate connections (WAL lets them run while
+//! the writer commits).
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::sync::mpsc;
+use std::thread;
+
+use cairn_core::{Error, Result};
+use rusqlite::{Connection, OpenFlags};
+
+/// How hard a commit pushes data to disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Durability {
+    /// fsync the WAL on every commit: survives power loss and kill -9.
+    #[default]
+    Full,
+    /// fsync only at checkpoints: survives kill -9 of the process (the OS
+    /// keeps the written WAL pages), may lose the last commits on power loss.
+    Normal,
+}
+
+/// The schema migrations, applied in order; the index + 1 is the version.
+const MIGRATIONS: &[&str] = &[include_str!("../migrations/0001_init.sql")];
+
+/// Most jobs folded into one transaction.
+const MAX_GROUP: usize = 512;
+
+type Completion = Box<dyn FnOnce(Result<()>) + Send>;
+type Job = Box<dyn FnOnce(&Connection) -> (bool, Completion) + Send>;
+
+pub(crate) struct Db {
+    path: PathBuf,
+    writer: Mutex<Option<mpsc::Sender<Job>>>,
+    writer_thread: Mutex<Option<thread::JoinHandle<()>>>,
+    readers: Mutex<Vec<Connection>>,
+}
+
+impl std::fmt::Debug for Db {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Db")
+            .field("path", &self.path)
+            .finish_non_exhaustive()
+    }
+}
+
+pub(crate) fn sql_err(e: rusqlite::Error) -> Error {
+    Error::internal(format!("storage error: {e}"))
+}
+
+fn open_connection(path: &Path, durability: Durability) -> Result<Connection> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+        | OpenFlags::SQLITE_OPEN_CREATE
+        | OpenFlags::SQLITE_OPEN_NO_MUTEX
+        | OpenFlags::SQLITE_OPEN_URI;
+    let conn = Connection::open_with_flags(path, flags).map_err(sql_err)?;
+    let sync = match durability {
+        Durability::Full => "FULL",
+        Durability::Normal => "NORMAL",
+    };
+    conn.execute_batch(&format!(
+        "PRAGMA journal_mode = WAL;
+         PRAGMA synchronous = {sync};
+         PRAGMA foreign_keys = ON;
+         PRAGMA busy_timeout = 20000;
+         PRAGMA temp_store = MEMORY;
+         PRAGMA cache_size = -8000;"
+    ))
+    .map_err(sql_err)?;
+    Ok(conn)
+}
+
+fn migrate(conn: &mut Connection) -> Result<()> {
+    conn.execute_batch(
+        "CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL)",
+    )
+    .map_err(sql_err)?;
+    let current: i64 = conn
+        .query_row(
+            "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
+            [],
+            |r| r.get(0),
+        )
+        .map_err(sql_err)?;
+    if current > MIGRATIONS.len() as i64 {
+        return Err(Error::internal(format!(
+            "database schema version {current} is newer than this Cairn build supports ({}); upgrade Cairn",
+            MIGRATIONS.len()
+        )));
+    }
+    for (idx, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let version = idx as i64 + 1;
+        let tx = conn.transaction().map_err(sql_err)?;
+        tx.execute_batch(sql).map_err(sql_err)?;
+        tx.execute(
+            "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
+            (version, crate::now_ms()),
+        )
+        .map_err(sql_err)?;
+        tx.commit().map_err(sql_err)?;
+        tracing::info!(version, "applied schema migration");
+    }
+    Ok(())
+}
+
+impl Db {
+    /// Open (creating if needed) and migrate the database at `path`, then
+    /// start the writer thread. `init` runs once in the first transaction
+    /// (used to create the Default experiment).
+    pub(crate) fn open(
+        path: &Path,
+        durability: Durability,
+        init: impl FnOnce(&Connection) -> Result<()>,
+    ) -> Result<Db> {
+        if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+            std::fs::create_dir_all(parent)
+                .map_err(|e| Error::internal(format!("cannot create {}: {e}", parent.display())))?;
+        }
+        let mut conn = open_connection(path, durability)?;
+        migrate(&mut conn)?;
+        {
+            let tx = conn.transaction().map_err(sql_err)?;
+            init(&tx)?;
+            tx.commit().map_err(sql_err)?;
+        }
+        let (tx, rx) = mpsc::channel::<Job>();
+        let handle = thread::Builder::new()
+            .name("cairn-sqlite-writer".into())
+            .spawn(move || writer_loop(conn, rx))
+            .map_err(|e| Error::internal(format!("cannot start writer thread: {e}")))?;
+        Ok(Db {
+            path: path.to_owned(),
+            writer: Mutex::new(Some(tx)),
+            writer_thread: Mutex::new(Some(handle)),
+            readers: Mutex::new(Vec::new()),
+        })
+    }
+
+    /// Run `f` as one write job; returns after its transaction committed.
+    pub(crate) fn write<T, F>(&self, f: F) -> Result<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> Result<T> + Send + 'static,
+    {
+        let (reply_tx, reply_rx) = mpsc::sync_channel::<Result<T>>(1);
+        let job: Job = Box::new(move |conn| {
+            let outcome = f(conn);
+            let ok = outcome.is_ok();
+            let completion: Completion = Box::new(move |commit: Result<()>| {
+                let answer = match (outcome, commit) {
+                    (Ok(v), Ok(())) => Ok(v),
+                    (Err(e), _) => Err(e),
+                    (Ok(_), Err(e)) => Err(e),
+                };
+                let _ = reply_tx.send(answer);
+            });
+            (ok, completion)
+        });
+        let sender = self
+            .writer
+            .lock()
+            .map_err(|_| Error::internal("writer lock poisoned"))?
+            .clone()
+            .ok_or_else(|| Error::internal("the store is shut down"))?;
+        sender
+            .send(job)
+            .map_err(|_| Error::internal("the store writer has stopped"))?;
+        reply_rx
+            .recv()
+            .map_err(|_| Error::internal("the store writer dropped a write"))?
+    }
+
+    /// Run `f` on a pooled read connection inside one read transaction, so
+    /// multi-query reads see a consistent snapshot.
+    pub(crate) fn read<T>(&self, f: impl FnOnce(&Connection) -> Result<T>) -> Result<T> {
+        let pooled = self
+            .readers
+            .lock()
+            .map_err(|_| Error::internal("reader pool poisoned"))?
+            .pop();
+        let conn = match pooled {
+            Some(c) => c,
+            None => {
+                let c = open_connection(&self.path, Durability::Normal)?;
+                c.execute_batch("PRAGMA query_only = ON").map_err(sql_err)?;
+                c
+            }
+        };
+        conn.execute_batch("BEGIN").map_err(sql_err)?;
+        let result = f(&conn);
+        let end = conn.execute_batch("COMMIT").map_err(sql_err);
+        if end.is_ok()
+            && let Ok(mut pool) = self.readers.lock()
+            && pool.len() < 8
+        {
+            pool.push(conn);
+        }
+        let value = result?;
+        end?;
+        Ok(value)
+    }
+
+    /// Stop accepting writes, finish the queued ones and close the writer.
+    pub(crate) fn shutdown(&self) {
+        if let Ok(mut w) = self.writer.lock() {
+            w.take();
+        }
+        if let Some(handle) = self.writer_thread.lock().ok().and_then(|mut h| h.take()) {
+            let _ = handle.join();
+        }
+    }
+}
+
+impl Drop for Db {
+    fn drop(&mut self) {
+        self.shutdown();
+    }
+}
+
+fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
+    let mut group: Vec<Job> = Vec::with_capacity(MAX_GROUP);
+    while let Ok(first) = rx.recv() {
+        group.push(first);
+        while group.len() < MAX_GROUP {
+            match rx.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        let mut completions: Vec<Completion> = Vec::with_capacity(group.len());
+        if let Err(e) = conn.execute_batch("BEGIN IMMEDIATE") {
+            // Dropping a job drops its reply channel: its caller gets an error
+            // and nothing was written.
+            tracing::error!(error = %e, jobs = group.len(), "cannot begin a write transaction");
+            group.clear();
+            continue;
+        }
+        for job in group.drain(..) {
+            if let Err(e) = conn.execute_batch("SAVEPOINT job") {
+                tracing::error!(error = %e, "cannot open a savepoint; refusing the write");
+                continue;
+            }
+            let (ok, completion) = job(&conn);
+            let end = if ok {
+                "RELEASE job"
+            } else {
+                "ROLLBACK TO job; RELEASE job"
+            };
+            if let Err(e) = conn.execute_batch(end) {
+                tracing::error!(error = %e, "savepoint release failed");
+            }
+            completions.push(completion);
+        }
+        let commit = conn.execute_batch("COMMIT").map_err(sql_err);
+        if commit.is_err() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
+        for completion in completions {
+            completion(commit.clone());
+        }
+    }
+    // Channel closed: checkpoint so the WAL does not linger.
+    let _ = conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE)");
+}

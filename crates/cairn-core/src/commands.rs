@@ -132,12 +132,12 @@ impl NewExperiment {
     pub fn new(name: String, artifact_location: Option<String>, tags: Vec<Tag>) -> Result<Self> {
         validate_experiment_name(&name)?;
         let artifact_location = artifact_location.filter(|s| !s.is_empty());
-        if let Some(loc) = &artifact_location {
-            if loc.starts_with("runs:") {
-                return Err(Error::invalid(format!(
-                    "Got an invalid artifact location '{loc}': 'runs:/' URIs cannot be experiment artifact locations"
-                )));
-            }
+        if let Some(loc) = &artifact_location
+            && loc.starts_with("runs:")
+        {
+            return Err(Error::invalid(format!(
+                "Got an invalid artifact location '{loc}': 'runs:/' URIs cannot be experiment artifact locations"
+            )));
         }
         let tags = tags.into_iter().map(|t| experiment_tag(t.key, t.value)).collect::<Result<Vec<_>>>()?;
         Ok(NewExperiment { name, artifact_location, tags })

@@ -127,6 +127,11 @@ impl Db {
         }
         let mut conn = open_connection(path, durability)?;
         migrate(&mut conn)?;
+        // Planner statistics make filtered searches pick the selective index
+        // (measured 18-25 ms -> 4-7 ms at 10,000 runs); 0x10002 analyses
+        // tables that have never been analysed, with a bounded cost.
+        conn.execute_batch("PRAGMA optimize = 0x10002")
+            .map_err(sql_err)?;
         {
             let tx = conn.transaction().map_err(sql_err)?;
             init(&tx)?;
@@ -226,9 +231,19 @@ impl Drop for Db {
     }
 }
 
+/// Commits between two `PRAGMA optimize` runs, so statistics follow the data.
+const OPTIMIZE_EVERY: u64 = 2000;
+
 fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
     let mut group: Vec<Job> = Vec::with_capacity(MAX_GROUP);
+    let mut commits: u64 = 0;
     while let Ok(first) = rx.recv() {
+        commits += 1;
+        if commits % OPTIMIZE_EVERY == 0
+            && let Err(e) = conn.execute_batch("PRAGMA optimize")
+        {
+            tracing::warn!(error = %e, "PRAGMA optimize failed");
+        }
         group.push(first);
         while group.len() < MAX_GROUP {
             match rx.try_recv() {

@@ -1,20 +1,71 @@
 //! MLflow's search filter language for runs and experiments, extended with
 //! `OR` and parentheses: parsed into a typed AST that stores compile to SQL.
 //!
-//! PLACEHOLDER INTERFACE: the parser lands in its own change.
+//! Entry points: [`RunFilter::parse`], [`RunOrder::parse`],
+//! [`ExperimentFilter::parse`], [`ExperimentOrder::parse`]. Every failure is
+//! `INVALID_PARAMETER_VALUE` with a message naming the offending token and
+//! its 0-based character position. The parser never panics and bounds its
+//! recursion ([`MAX_NESTING`] levels of parentheses).
+//!
+//! Module map: `lexer` (tokens with positions), `parser` (grammar shared by
+//! runs and experiments), `schema` (what identifiers mean and MLflow's type
+//! rules), [`ast`] (the public tree), `order` (`order_by`), `eval` (the
+//! in-memory reference semantics).
 
-use crate::error::Result;
+pub mod ast;
+mod eval;
+mod lexer;
+mod order;
+mod parser;
+mod schema;
+#[cfg(test)]
+mod tests;
 
-/// A parsed run filter.
+pub use ast::{
+    Comparison, Condition, DatasetField, ExperimentAttribute, ExperimentOperand, Expr, NumberOp,
+    Operand, OrderClause, RunAttribute, RunOrderKey, TextOp,
+};
+pub use eval::like;
+pub use order::{ExperimentOrder, RunOrder};
+
+use crate::entities::{Experiment, Run};
+use crate::error::{Error, Result};
+
+/// Deepest nesting of parentheses a filter may use.
+pub const MAX_NESTING: usize = parser::MAX_DEPTH;
+
+/// Longest input echoed back in an error message.
+const ECHO_LIMIT: usize = 200;
+
+fn filter_error(input: &str, e: lexer::SyntaxError) -> Error {
+    let echoed: String = if input.chars().count() > ECHO_LIMIT {
+        input
+            .chars()
+            .take(ECHO_LIMIT)
+            .chain("...".chars())
+            .collect()
+    } else {
+        input.to_owned()
+    };
+    Error::invalid(format!("Invalid filter '{echoed}': {}", e.0))
+}
+
+/// A parsed run filter. The default (and an empty filter) matches every run.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct RunFilter {
-    source: String,
+    /// The expression; `None` matches everything.
+    pub expr: Option<Expr<Operand>>,
+    /// The text it was parsed from (what an HTTP client sends on).
+    pub source: String,
 }
 
 impl RunFilter {
-    /// Parse a filter string; empty matches everything.
+    /// Parse a filter string; empty or blank matches everything.
     pub fn parse(input: &str) -> Result<RunFilter> {
+        let expr =
+            parser::parse_filter::<schema::RunSchema>(input).map_err(|e| filter_error(input, e))?;
         Ok(RunFilter {
+            expr,
             source: input.to_owned(),
         })
     }
@@ -23,38 +74,33 @@ impl RunFilter {
     pub fn source(&self) -> &str {
         &self.source
     }
-}
 
-/// A parsed run order.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct RunOrder {
-    source: Vec<String>,
-}
-
-impl RunOrder {
-    /// Parse order_by clauses.
-    pub fn parse(clauses: &[String]) -> Result<RunOrder> {
-        Ok(RunOrder {
-            source: clauses.to_vec(),
-        })
-    }
-
-    /// The clauses it was parsed from.
-    pub fn source(&self) -> &[String] {
-        &self.source
+    /// Whether `run` passes the filter (the reference semantics; stores
+    /// evaluate the same thing in SQL). `run.metrics` must hold the latest
+    /// value per key.
+    pub fn matches(&self, run: &Run) -> bool {
+        self.expr
+            .as_ref()
+            .is_none_or(|e| eval::eval(e, &|c| eval::run_matches(c, run)))
     }
 }
 
-/// A parsed experiment filter.
+/// A parsed experiment filter. The default matches every experiment.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct ExperimentFilter {
-    source: String,
+    /// The expression; `None` matches everything.
+    pub expr: Option<Expr<ExperimentOperand>>,
+    /// The text it was parsed from (what an HTTP client sends on).
+    pub source: String,
 }
 
 impl ExperimentFilter {
-    /// Parse a filter string; empty matches everything.
+    /// Parse a filter string; empty or blank matches everything.
     pub fn parse(input: &str) -> Result<ExperimentFilter> {
+        let expr = parser::parse_filter::<schema::ExperimentSchema>(input)
+            .map_err(|e| filter_error(input, e))?;
         Ok(ExperimentFilter {
+            expr,
             source: input.to_owned(),
         })
     }
@@ -63,24 +109,11 @@ impl ExperimentFilter {
     pub fn source(&self) -> &str {
         &self.source
     }
-}
 
-/// A parsed experiment order.
-#[derive(Debug, Clone, Default, PartialEq)]
-pub struct ExperimentOrder {
-    source: Vec<String>,
-}
-
-impl ExperimentOrder {
-    /// Parse order_by clauses.
-    pub fn parse(clauses: &[String]) -> Result<ExperimentOrder> {
-        Ok(ExperimentOrder {
-            source: clauses.to_vec(),
-        })
-    }
-
-    /// The clauses it was parsed from.
-    pub fn source(&self) -> &[String] {
-        &self.source
+    /// Whether `experiment` passes the filter.
+    pub fn matches(&self, experiment: &Experiment) -> bool {
+        self.expr
+            .as_ref()
+            .is_none_or(|e| eval::eval(e, &|c| eval::experiment_matches(c, experiment)))
     }
 }

@@ -239,7 +239,7 @@ fn writer_loop(conn: Connection, rx: mpsc::Receiver<Job>) {
     let mut commits: u64 = 0;
     while let Ok(first) = rx.recv() {
         commits += 1;
-        if commits % OPTIMIZE_EVERY == 0
+        if commits.is_multiple_of(OPTIMIZE_EVERY)
             && let Err(e) = conn.execute_batch("PRAGMA optimize")
         {
             tracing::warn!(error = %e, "PRAGMA optimize failed");

@@ -105,6 +105,8 @@ pub enum Algo {
     /// Cairn's default sampler (see [`cairn`]).
     #[default]
     Default,
+    /// Cairn's default sampler with a custom configuration.
+    DefaultWith(cairn::CairnConfig),
     /// Random search.
     Random,
     /// Hyperopt's TPE.
@@ -120,6 +122,10 @@ impl Algo {
     pub fn from_name(name: &str) -> Option<Algo> {
         Some(match name {
             "default" | "cairn" | "auto" => Algo::Default,
+            "default-tpe-only" => Algo::DefaultWith(cairn::CairnConfig {
+                local_search: false,
+                ..Default::default()
+            }),
             "rand" | "random" => Algo::Random,
             "tpe" => Algo::Tpe(Default::default()),
             "anneal" => Algo::Anneal(Default::default()),
@@ -134,6 +140,7 @@ impl Algo {
                 space,
                 cairn::CairnConfig::default(),
             )),
+            Algo::DefaultWith(c) => Box::new(cairn::CairnSampler::new(space, c.clone())),
             Algo::Random => Box::new(random::RandomSampler),
             Algo::Tpe(c) => Box::new(tpe::TpeSampler::new(c.clone())),
             Algo::Anneal(c) => Box::new(anneal::AnnealSampler::new(c.clone())),

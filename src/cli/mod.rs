@@ -1,5 +1,7 @@
 //! Command-line interface: flags (parsed into `Cli`) and dispatch.
 
+mod output;
+mod scripts;
 mod server;
 
 use std::process::ExitCode;
@@ -18,10 +20,18 @@ pub(crate) struct Cli {
 enum Command {
     /// Run the tracking server (MLflow REST API, artifact proxy).
     Server(server::ServerArgs),
+    /// List or create experiments.
+    #[command(subcommand)]
+    Experiments(scripts::ExperimentsCmd),
+    /// List or describe runs.
+    #[command(subcommand)]
+    Runs(scripts::RunsCmd),
 }
 
 pub(crate) fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Server(args) => server::run(args),
+        Command::Experiments(cmd) => scripts::experiments(cmd),
+        Command::Runs(cmd) => scripts::runs(cmd),
     }
 }

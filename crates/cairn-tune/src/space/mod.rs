@@ -231,9 +231,11 @@ impl Space {
 
     /// Flat list of `(label, evaluated value)` for the active hyperparameters,
     /// in space order, for logging. Numeric labels give their value; a choice
-    /// gives the chosen option if it is a scalar literal (e.g. `"relu"`),
-    /// otherwise the option index (its nested hyperparameters are listed on
-    /// their own).
+    /// gives the chosen option if it is a scalar literal (e.g. `"relu"`); for
+    /// a map option, its first scalar literal entry (e.g. `{"type": "svm",
+    /// …}` gives `"svm"`), so logs show real values rather than indices; only
+    /// options with no scalar literal fall back to the option index. Nested
+    /// hyperparameters are listed on their own.
     pub fn param_values(&self, a: &[Option<f64>]) -> Vec<(String, Value)> {
         let mut out = Vec::new();
         self.collect_choice_options(&self.root, a, &mut out);
@@ -259,10 +261,8 @@ impl Space {
                 if let Some(k) = a.get(*param).copied().flatten()
                     && let Some(o) = options.get(k as usize)
                 {
-                    if let Node::Const(v) = o
-                        && !matches!(v, Value::List(_) | Value::Map(_))
-                    {
-                        out.push((*param, v.clone()));
+                    if let Some(v) = option_label(o) {
+                        out.push((*param, v));
                     }
                     self.collect_choice_options(o, a, out);
                 }
@@ -384,5 +384,20 @@ fn fold_const(n: Node) -> Node {
             ))
         }
         other => other,
+    }
+}
+
+/// A human-meaningful value for a choice option: the literal itself, or a
+/// map option's first scalar literal entry (its "name", by convention).
+fn option_label(option: &Node) -> Option<Value> {
+    let scalar = |v: &Value| !matches!(v, Value::List(_) | Value::Map(_) | Value::Null);
+    match option {
+        Node::Const(Value::Map(entries)) => entries.iter().map(|(_, v)| v).find(|v| scalar(v)).cloned(),
+        Node::Const(v) if scalar(v) => Some(v.clone()),
+        Node::Map(entries) => entries.iter().find_map(|(_, n)| match n {
+            Node::Const(v) if scalar(v) => Some(v.clone()),
+            _ => None,
+        }),
+        _ => None,
     }
 }

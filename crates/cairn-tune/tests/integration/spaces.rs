@@ -93,7 +93,8 @@ fn param_values_are_real_values() {
         pv,
         vec![
             ("act".to_string(), Value::from("tanh")),
-            ("model".to_string(), Value::Int(1)),
+            // A map option logs its name literal, never the index.
+            ("model".to_string(), Value::from("rf")),
             ("depth".to_string(), Value::Int(4)),
         ]
     );

@@ -29,14 +29,23 @@ pub(crate) fn utc(ms: i64) -> String {
     let day = doy - (153 * mp + 2) / 5 + 1;
     let month = if mp < 10 { mp + 3 } else { mp - 9 };
     let year = yoe + era * 400 + i64::from(month <= 2);
-    format!("{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}", rem / 3600, rem % 3600 / 60, rem % 60)
+    format!(
+        "{year:04}-{month:02}-{day:02} {:02}:{:02}:{:02}",
+        rem / 3600,
+        rem % 3600 / 60,
+        rem % 60
+    )
 }
 
 fn duration(start: i64, end: Option<i64>) -> String {
     match end {
         Some(end) if end >= start && start > 0 => {
             let s = (end - start) as f64 / 1000.0;
-            if s < 60.0 { format!("{s:.1}s") } else { format!("{:.1}min", s / 60.0) }
+            if s < 60.0 {
+                format!("{s:.1}s")
+            } else {
+                format!("{:.1}min", s / 60.0)
+            }
         }
         _ => "-".into(),
     }
@@ -51,7 +60,11 @@ pub(crate) fn print_table(header: &[&str], rows: &[Vec<String>]) {
         }
     }
     let line = |cells: Vec<String>| {
-        let padded: Vec<String> = cells.iter().zip(&widths).map(|(c, w)| format!("{c:<w$}")).collect();
+        let padded: Vec<String> = cells
+            .iter()
+            .zip(&widths)
+            .map(|(c, w)| format!("{c:<w$}"))
+            .collect();
         println!("{}", padded.join("  ").trim_end());
     };
     line(header.iter().map(|h| h.to_string()).collect());
@@ -74,7 +87,11 @@ pub(crate) fn experiment_json(e: &Experiment) -> Value {
 }
 
 fn metric_value(v: f64) -> Value {
-    if v.is_finite() { json!(v) } else { json!(v.to_string()) }
+    if v.is_finite() {
+        json!(v)
+    } else {
+        json!(v.to_string())
+    }
 }
 
 pub(crate) fn run_json(r: &Run) -> Value {
@@ -95,15 +112,31 @@ pub(crate) fn run_json(r: &Run) -> Value {
 }
 
 pub(crate) fn run_row(r: &Run) -> Vec<String> {
-    let join = |items: Vec<String>| if items.is_empty() { "-".to_string() } else { items.join(" ") };
+    let join = |items: Vec<String>| {
+        if items.is_empty() {
+            "-".to_string()
+        } else {
+            items.join(" ")
+        }
+    };
     vec![
         r.info.run_id.to_string(),
         r.info.run_name.clone(),
         r.info.status.as_str().to_string(),
         utc(r.info.start_time),
         duration(r.info.start_time, r.info.end_time),
-        join(r.params.iter().map(|p| format!("{}={}", p.key, p.value)).collect()),
-        join(r.metrics.iter().map(|m| format!("{}={:.6}", m.key, m.value)).collect()),
+        join(
+            r.params
+                .iter()
+                .map(|p| format!("{}={}", p.key, p.value))
+                .collect(),
+        ),
+        join(
+            r.metrics
+                .iter()
+                .map(|m| format!("{}={:.6}", m.key, m.value))
+                .collect(),
+        ),
     ]
 }
 

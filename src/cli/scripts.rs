@@ -96,20 +96,30 @@ fn parse_view(view: &str) -> anyhow::Result<ViewType> {
         "active" => Ok(ViewType::ActiveOnly),
         "deleted" => Ok(ViewType::DeletedOnly),
         "all" => Ok(ViewType::All),
-        other => Err(anyhow!("--view: '{other}' is not one of active, deleted, all")),
+        other => Err(anyhow!(
+            "--view: '{other}' is not one of active, deleted, all"
+        )),
     }
 }
 
 fn print_json(value: &serde_json::Value) {
-    println!("{}", serde_json::to_string_pretty(value).unwrap_or_default());
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).unwrap_or_default()
+    );
 }
 
 pub(crate) fn experiments(cmd: ExperimentsCmd) -> anyhow::Result<ExitCode> {
     match cmd {
-        ExperimentsCmd::List { filter, view, target } => {
+        ExperimentsCmd::List {
+            filter,
+            view,
+            target,
+        } => {
             let tracking = target.connect()?;
             let mut query = ExperimentSearch {
-                filter: ExperimentFilter::parse(&filter).map_err(|e| anyhow!("--filter: {}", e.message()))?,
+                filter: ExperimentFilter::parse(&filter)
+                    .map_err(|e| anyhow!("--filter: {}", e.message()))?,
                 order: ExperimentOrder::default(),
                 view_type: parse_view(&view)?,
                 max_results: 1000,
@@ -117,7 +127,10 @@ pub(crate) fn experiments(cmd: ExperimentsCmd) -> anyhow::Result<ExitCode> {
             };
             let mut all = Vec::new();
             loop {
-                let page = tracking.store().search_experiments(&query).map_err(|e| anyhow!("{}", e.message()))?;
+                let page = tracking
+                    .store()
+                    .search_experiments(&query)
+                    .map_err(|e| anyhow!("{}", e.message()))?;
                 all.extend(page.items);
                 match page.next_page_token {
                     Some(t) => query.page_token = Some(t),
@@ -125,7 +138,9 @@ pub(crate) fn experiments(cmd: ExperimentsCmd) -> anyhow::Result<ExitCode> {
                 }
             }
             match target.format {
-                Format::Json => print_json(&serde_json::Value::Array(all.iter().map(experiment_json).collect())),
+                Format::Json => print_json(&serde_json::Value::Array(
+                    all.iter().map(experiment_json).collect(),
+                )),
                 Format::Table => {
                     let rows: Vec<Vec<String>> = all
                         .iter()
@@ -139,14 +154,25 @@ pub(crate) fn experiments(cmd: ExperimentsCmd) -> anyhow::Result<ExitCode> {
                             ]
                         })
                         .collect();
-                    print_table(&["ID", "NAME", "STAGE", "CREATED (UTC)", "ARTIFACT LOCATION"], &rows);
+                    print_table(
+                        &["ID", "NAME", "STAGE", "CREATED (UTC)", "ARTIFACT LOCATION"],
+                        &rows,
+                    );
                 }
             }
         }
-        ExperimentsCmd::Create { name, artifact_location, target } => {
+        ExperimentsCmd::Create {
+            name,
+            artifact_location,
+            target,
+        } => {
             let tracking = target.connect()?;
-            let new = NewExperiment::new(name, artifact_location, vec![]).map_err(|e| anyhow!("{}", e.message()))?;
-            let id = tracking.store().create_experiment(new).map_err(|e| anyhow!("{}", e.message()))?;
+            let new = NewExperiment::new(name, artifact_location, vec![])
+                .map_err(|e| anyhow!("{}", e.message()))?;
+            let id = tracking
+                .store()
+                .create_experiment(new)
+                .map_err(|e| anyhow!("{}", e.message()))?;
             match target.format {
                 Format::Json => print_json(&serde_json::json!({ "experiment_id": id.to_string() })),
                 Format::Table => println!("{id}"),
@@ -158,36 +184,70 @@ pub(crate) fn experiments(cmd: ExperimentsCmd) -> anyhow::Result<ExitCode> {
 
 pub(crate) fn runs(cmd: RunsCmd) -> anyhow::Result<ExitCode> {
     match cmd {
-        RunsCmd::List { experiment_ids, experiment_name, filter, order_by, max_results, target } => {
+        RunsCmd::List {
+            experiment_ids,
+            experiment_name,
+            filter,
+            order_by,
+            max_results,
+            target,
+        } => {
             let tracking = target.connect()?;
             let mut ids = experiment_ids
                 .iter()
-                .map(|s| s.parse::<ExperimentId>().map_err(|e| anyhow!("--experiment-id: {}", e.message())))
+                .map(|s| {
+                    s.parse::<ExperimentId>()
+                        .map_err(|e| anyhow!("--experiment-id: {}", e.message()))
+                })
                 .collect::<anyhow::Result<Vec<_>>>()?;
             if let Some(name) = experiment_name {
-                let e = tracking.store().get_experiment_by_name(&name).map_err(|e| anyhow!("{}", e.message()))?;
+                let e = tracking
+                    .store()
+                    .get_experiment_by_name(&name)
+                    .map_err(|e| anyhow!("{}", e.message()))?;
                 ids.push(e.experiment_id);
             }
-            let runs = tracking.search_runs(&ids, &filter, &order_by, max_results).map_err(|e| {
-                let flag = if e.message().contains("order_by") || e.message().contains("order by") {
-                    "--order-by"
-                } else {
-                    "--filter"
-                };
-                anyhow!("{flag}: {}", e.message())
-            })?;
+            let runs = tracking
+                .search_runs(&ids, &filter, &order_by, max_results)
+                .map_err(|e| {
+                    let flag =
+                        if e.message().contains("order_by") || e.message().contains("order by") {
+                            "--order-by"
+                        } else {
+                            "--filter"
+                        };
+                    anyhow!("{flag}: {}", e.message())
+                })?;
             match target.format {
-                Format::Json => print_json(&serde_json::Value::Array(runs.iter().map(run_json).collect())),
+                Format::Json => print_json(&serde_json::Value::Array(
+                    runs.iter().map(run_json).collect(),
+                )),
                 Format::Table => {
                     let rows: Vec<Vec<String>> = runs.iter().map(run_row).collect();
-                    print_table(&["RUN ID", "NAME", "STATUS", "START (UTC)", "DURATION", "PARAMS", "METRICS"], &rows);
+                    print_table(
+                        &[
+                            "RUN ID",
+                            "NAME",
+                            "STATUS",
+                            "START (UTC)",
+                            "DURATION",
+                            "PARAMS",
+                            "METRICS",
+                        ],
+                        &rows,
+                    );
                 }
             }
         }
         RunsCmd::Describe { run_id, target } => {
             let tracking = target.connect()?;
-            let id: RunId = run_id.parse().map_err(|e: cairn_core::Error| anyhow!("run id: {}", e.message()))?;
-            let run = tracking.store().get_run(&id).map_err(|e| anyhow!("{}", e.message()))?;
+            let id: RunId = run_id
+                .parse()
+                .map_err(|e: cairn_core::Error| anyhow!("run id: {}", e.message()))?;
+            let run = tracking
+                .store()
+                .get_run(&id)
+                .map_err(|e| anyhow!("{}", e.message()))?;
             match target.format {
                 Format::Json => print_json(&run_json(&run)),
                 Format::Table => {
@@ -199,14 +259,28 @@ pub(crate) fn runs(cmd: RunsCmd) -> anyhow::Result<ExitCode> {
                         vec!["status".into(), info.status.as_str().into()],
                         vec!["user".into(), info.user_id.clone()],
                         vec!["start (UTC)".into(), utc(info.start_time)],
-                        vec!["end (UTC)".into(), info.end_time.map(utc).unwrap_or_else(|| "-".into())],
+                        vec![
+                            "end (UTC)".into(),
+                            info.end_time.map(utc).unwrap_or_else(|| "-".into()),
+                        ],
                         vec!["artifact_uri".into(), info.artifact_uri.clone()],
                     ];
-                    rows.extend(run.params.iter().map(|p| vec![format!("params.{}", p.key), p.value.clone()]));
                     rows.extend(
-                        run.metrics.iter().map(|m| vec![format!("metrics.{}", m.key), format!("{} (step {})", m.value, m.step)]),
+                        run.params
+                            .iter()
+                            .map(|p| vec![format!("params.{}", p.key), p.value.clone()]),
                     );
-                    rows.extend(run.tags.iter().map(|t| vec![format!("tags.{}", t.key), t.value.clone()]));
+                    rows.extend(run.metrics.iter().map(|m| {
+                        vec![
+                            format!("metrics.{}", m.key),
+                            format!("{} (step {})", m.value, m.step),
+                        ]
+                    }));
+                    rows.extend(
+                        run.tags
+                            .iter()
+                            .map(|t| vec![format!("tags.{}", t.key), t.value.clone()]),
+                    );
                     print_table(&["FIELD", "VALUE"], &rows);
                 }
             }

@@ -392,7 +392,9 @@ fn fold_const(n: Node) -> Node {
 fn option_label(option: &Node) -> Option<Value> {
     let scalar = |v: &Value| !matches!(v, Value::List(_) | Value::Map(_) | Value::Null);
     match option {
-        Node::Const(Value::Map(entries)) => entries.iter().map(|(_, v)| v).find(|v| scalar(v)).cloned(),
+        Node::Const(Value::Map(entries)) => {
+            entries.iter().map(|(_, v)| v).find(|v| scalar(v)).cloned()
+        }
         Node::Const(v) if scalar(v) => Some(v.clone()),
         Node::Map(entries) => entries.iter().find_map(|(_, n)| match n {
             Node::Const(v) if scalar(v) => Some(v.clone()),

@@ -19,6 +19,14 @@ enum DurabilityArg {
     Normal,
 }
 
+#[derive(Debug, Clone, Copy, ValueEnum)]
+enum LogFormat {
+    /// Readable lines.
+    Text,
+    /// JSON lines, for log collectors.
+    Json,
+}
+
 /// Flags of `cairn server`.
 #[derive(Debug, Args)]
 pub(crate) struct ServerArgs {
@@ -54,6 +62,9 @@ pub(crate) struct ServerArgs {
     /// Commit durability of the embedded store.
     #[arg(long, value_enum, default_value = "full")]
     durability: DurabilityArg,
+    /// Log format: human-readable text or one JSON object per line.
+    #[arg(long, value_enum, default_value = "text", env = "CAIRN_LOG_FORMAT")]
+    log_format: LogFormat,
     /// Largest accepted artifact upload, in MiB.
     #[arg(long, default_value_t = 5120)]
     max_artifact_mib: u64,

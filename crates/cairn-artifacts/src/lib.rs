@@ -13,7 +13,7 @@ use std::sync::Arc;
 
 use bytes::Bytes;
 use cairn_core::artifact_path::ArtifactPath;
-use cairn_core::{Error, FileInfo, Result};
+use cairn_core::{Error, ErrorCode, FileInfo, Result};
 use futures::stream::{BoxStream, StreamExt};
 use object_store::local::LocalFileSystem;
 use object_store::path::Path as StorePath;
@@ -43,6 +43,8 @@ impl std::fmt::Debug for Download {
 pub struct ArtifactRepo {
     store: Arc<dyn ObjectStore>,
     description: String,
+    /// The root directory when the store is the local filesystem.
+    local_root: Option<std::path::PathBuf>,
 }
 
 impl std::fmt::Debug for ArtifactRepo {
@@ -82,10 +84,15 @@ impl ArtifactRepo {
                 root.display()
             ))
         })?;
-        let fs = LocalFileSystem::new_with_prefix(&root).map_err(backend_err)?;
+        // Automatic cleanup removes directories emptied by deletes, so a
+        // deleted directory does not block a later file of the same name.
+        let fs = LocalFileSystem::new_with_prefix(&root)
+            .map_err(backend_err)?
+            .with_automatic_cleanup(true);
         Ok(ArtifactRepo {
             store: Arc::new(fs),
             description: root.display().to_string(),
+            local_root: Some(root),
         })
     }
 
@@ -94,6 +101,7 @@ impl ArtifactRepo {
         ArtifactRepo {
             store,
             description: description.into(),
+            local_root: None,
         }
     }
 
@@ -107,7 +115,7 @@ impl ArtifactRepo {
     pub async fn put_stream<S, E>(
         &self,
         path: &ArtifactPath,
-        mut body: S,
+        body: S,
         max_bytes: u64,
     ) -> Result<u64>
     where
@@ -119,6 +127,58 @@ impl ArtifactRepo {
                 "An artifact upload needs a file path, not the root",
             ));
         }
+        match self.upload(path, body, max_bytes).await {
+            Err(e) if e.code() == ErrorCode::InternalError => {
+                Err(self.conflict(path).await.unwrap_or(e))
+            }
+            other => other,
+        }
+    }
+
+    /// The client-caused reason an upload to `path` failed, if there is one:
+    /// a parent of `path` is a file, or `path` is a directory (filesystem
+    /// backends cannot store both and report it as a generic I/O failure),
+    /// or a name the backend cannot represent.
+    async fn conflict(&self, path: &ArtifactPath) -> Option<Error> {
+        // object_store's local backend maps a last segment ending in ':' to a
+        // directory path ("a:" -> "a:/"), so such a file cannot be written.
+        if path.file_name().is_some_and(|n| n.ends_with(':')) {
+            return Some(Error::invalid(format!(
+                "Cannot store artifact '{path}': file names ending in ':' are not supported"
+            )));
+        }
+        let segments = path.segments();
+        for n in 1..segments.len() {
+            let ancestor = StorePath::from_iter(segments[..n].iter().map(String::as_str));
+            if self.store.head(&ancestor).await.is_ok() {
+                return Some(Error::invalid(format!(
+                    "Cannot store artifact '{path}': '{}' is a file",
+                    segments[..n].join("/")
+                )));
+            }
+        }
+        let is_dir = match &self.local_root {
+            // Also catches directories that hold no listable objects.
+            Some(root) => segments
+                .iter()
+                .fold(root.clone(), |p, s| p.join(s))
+                .is_dir(),
+            None => false,
+        };
+        let listing = self
+            .store
+            .list_with_delimiter(Some(&store_path(path)))
+            .await
+            .ok()?;
+        (is_dir || !listing.objects.is_empty() || !listing.common_prefixes.is_empty())
+            .then(|| Error::invalid(format!("Cannot store artifact '{path}': it is a directory")))
+    }
+
+    async fn upload<S, E>(&self, path: &ArtifactPath, mut body: S, max_bytes: u64) -> Result<u64>
+    where
+        S: futures::Stream<Item = std::result::Result<Bytes, E>> + Unpin + Send,
+        E: std::fmt::Display,
+    {
         let upload = self
             .store
             .put_multipart(&store_path(path))

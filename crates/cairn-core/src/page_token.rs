@@ -29,7 +29,14 @@ pub fn decode(token: Option<&str>) -> Result<usize> {
     if key.trim() != "\"offset\"" {
         return Err(bad());
     }
-    value.trim().parse::<usize>().map_err(|_| bad())
+    // Offsets become SQL OFFSETs (int64) and get page sizes added to them:
+    // anything beyond i64::MAX is a forged token, not a position.
+    value
+        .trim()
+        .parse::<usize>()
+        .ok()
+        .filter(|n| i64::try_from(*n).is_ok())
+        .ok_or_else(bad)
 }
 
 #[cfg(test)]
@@ -46,5 +53,9 @@ mod tests {
         assert!(decode(Some("!!!")).is_err());
         assert!(decode(Some(&STANDARD.encode("{\"offset\": -1}"))).is_err());
         assert!(decode(Some(&STANDARD.encode("{\"x\": 1}"))).is_err());
+        let max = i64::MAX as usize;
+        assert_eq!(decode(Some(&encode(max))).unwrap(), max);
+        assert!(decode(Some(&encode(max + 1))).is_err());
+        assert!(decode(Some(&encode(usize::MAX))).is_err());
     }
 }

@@ -25,7 +25,7 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         bytes
     };
     let mut de = serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| {
+    let value = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_syntax() || inner.is_eof() || path == "." {
@@ -35,7 +35,11 @@ pub fn decode_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
                 "Invalid value for parameter '{path}' supplied: {inner}"
             ))
         }
-    })
+    })?;
+    // Trailing characters after the JSON value make the body malformed.
+    de.end()
+        .map_err(|e| invalid(format!("Malformed JSON request body: {e}")))?;
+    Ok(value)
 }
 
 /// Decode a query string.

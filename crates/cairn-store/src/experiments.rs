@@ -131,7 +131,9 @@ pub(crate) fn search(conn: &Connection, q: &ExperimentSearch) -> Result<Page<Exp
 pub(crate) fn rename(conn: &Connection, id: ExperimentId, new_name: &str) -> Result<()> {
     cairn_core::validation::validate_experiment_name(new_name)?;
     if stage_of(conn, id)? == LifecycleStage::Deleted {
-        return Err(Error::invalid_state(format!(
+        // MLflow answers INVALID_STATE (HTTP 500) here; a client mistake
+        // must not look like a server failure, so Cairn answers 400.
+        return Err(Error::invalid(format!(
             "Cannot rename a non-active experiment {id}. Restore it first."
         )));
     }

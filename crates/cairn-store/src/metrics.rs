@@ -95,7 +95,12 @@ pub(crate) fn history(conn: &Connection, q: &MetricHistoryQuery) -> Result<Page<
     require_run(conn, &q.run_id)?;
     let offset = page_token::decode(q.page_token.as_deref())?;
     // LIMIT -1 is SQLite's "no limit".
-    let limit = q.max_results.map(|m| m as i64 + 1).unwrap_or(-1);
+    // One extra row tells whether another page exists; saturate so that a
+    // page size of i64::MAX means "everything" instead of overflowing.
+    let limit = q
+        .max_results
+        .map(|m| i64::try_from(m).unwrap_or(i64::MAX).saturating_add(1))
+        .unwrap_or(-1);
     let mut stmt = conn
         .prepare_cached(
             "SELECT key, value, timestamp, step, is_nan FROM metrics

@@ -305,7 +305,15 @@ async fn log_model(
                 .and_then(|t| serde_json::from_str(&t.value).ok())
                 .unwrap_or_default();
             history.push(model);
-            let value = serde_json::to_string(&history).unwrap_or_default();
+            let mut value = serde_json::to_string(&history).unwrap_or_default();
+            // Tag values are capped; keep the newest entries that fit so the
+            // history stays valid JSON instead of being truncated mid-way.
+            while value.chars().count() > cairn_core::validation::MAX_RUN_TAG_VALUE_LEN
+                && history.len() > 1
+            {
+                history.remove(0);
+                value = serde_json::to_string(&history).unwrap_or_default();
+            }
             s.log_batch(&id, &RunBatch::tag(Tag::new(key, value))?)
         })
         .await?;

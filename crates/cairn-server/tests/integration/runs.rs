@@ -734,3 +734,35 @@ async fn ajax_prefix_serves_run_endpoints() {
         .ok();
     assert_eq!(run_ids(&found), [id]);
 }
+
+#[tokio::test]
+async fn long_log_model_history_keeps_the_newest_entries_as_valid_json() {
+    let s = Server::new();
+    let id = s.run("0").await;
+    for i in 0..60 {
+        let model = json!({"artifact_path": format!("model-{i}"), "flavors": {"python_function": {"loader": "x".repeat(100)}},
+                           "utc_time_created": "2024-01-01 00:00:00.000000", "run_id": id})
+        .to_string();
+        s.post(
+            "/runs/log-model",
+            json!({"run_id": id, "model_json": model}),
+        )
+        .await
+        .ok();
+    }
+    let text = tag(&s.get_run(&id).await, "mlflow.log-model.history").unwrap();
+    assert!(text.chars().count() <= 8000);
+    let history: Value = serde_json::from_str(&text).expect("history stays valid JSON");
+    let paths: Vec<&str> = history
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["artifact_path"].as_str().unwrap())
+        .collect();
+    assert!(paths.len() > 10 && paths.len() < 60, "{}", paths.len());
+    assert_eq!(
+        *paths.last().unwrap(),
+        "model-59",
+        "the newest model is kept"
+    );
+}

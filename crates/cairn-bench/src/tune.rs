@@ -51,7 +51,15 @@ struct RunArgs {
     out: String,
 }
 
-const OPTIMIZERS: [&str; 5] = ["default", "tpe", "rand", "anneal", "default-tpe-only"];
+const OPTIMIZERS: [&str; 7] = [
+    "default",
+    "tpe",
+    "rand",
+    "anneal",
+    "default-tpe-only",
+    "default-no-anneal",
+    "default-no-local",
+];
 
 struct Problem {
     name: &'static str,

@@ -18,9 +18,9 @@
 //!   covariance shape of the `μ` best trials of that branch (log-rank
 //!   recombination weights), blended with the identity so it never
 //!   collapses, and `s` follows the 1/5 success rule over this arm's own
-//!   earlier proposals. The centre alternates between the incumbent and the
-//!   weighted elite mean (the recombination point, which averages out noise
-//!   and small ripples).
+//!   earlier proposals (success = beating every earlier trial). The centre is
+//!   the weighted elite mean (CMA-ES's recombination point), which averages
+//!   out noise and small ripples instead of trusting one lucky trial.
 //! * **Anneal arm** (ordinal/integer and multimodal structure): pick a
 //!   reference among the best trials (geometric rank, mean 2) and draw each
 //!   active hyperparameter uniformly in a window of relative width
@@ -132,8 +132,6 @@ pub struct CairnSampler {
     cache: Cache,
     /// Proposals not yet seen finished: raw bits → arm (oldest first).
     proposed: Vec<(Vec<u64>, u8)>,
-    /// Alternates the local arm's centre.
-    local_flip: bool,
 }
 
 fn dim_of(dist: &Dist) -> Dim {
@@ -192,7 +190,6 @@ impl CairnSampler {
             groups: groups.into_iter().map(|(_, g)| g).collect(),
             cache: Cache::default(),
             proposed: Vec::new(),
-            local_flip: false,
         }
     }
 }
@@ -591,7 +588,7 @@ impl CairnSampler {
     }
 
     /// Local step around the incumbent's branch; `None` if not applicable.
-    fn local(&mut self, space: &Space, rng: &mut Rng) -> Option<Assignment> {
+    fn local(&self, space: &Space, rng: &mut Rng) -> Option<Assignment> {
         let c = &self.cache;
         let &best = c.sorted.first()?;
         let best = best as usize;
@@ -665,12 +662,9 @@ impl CairnSampler {
             cov[k][k] = cov[k][k].max(q_floor(i) / (scale * scale));
         }
         let l = cholesky(&cov)?;
-        self.local_flip = !self.local_flip;
-        let center: Vec<f64> = if self.local_flip {
-            num.iter().map(|&i| self.unit(best, i)).collect()
-        } else {
-            mean
-        };
+        // Centre on the recombination point (CMA-ES's mean), not on the
+        // incumbent: it averages out noise and small ripples.
+        let center = mean;
         let z: Vec<f64> = (0..d).map(|_| math::std_normal(rng)).collect();
         let mut out: Assignment = c.raw[best * space.len()..(best + 1) * space.len()].to_vec();
         for (k, &i) in num.iter().enumerate() {

@@ -112,6 +112,8 @@ struct Cache {
     ok: Vec<bool>,
     /// Ok rows sorted by `(loss, row)`.
     sorted: Vec<u32>,
+    /// Per parameter: rows where it is active.
+    active: Vec<usize>,
     /// Activity-pattern id per row.
     pattern: Vec<u32>,
     patterns: Vec<Vec<bool>>,
@@ -130,6 +132,8 @@ pub struct CairnSampler {
     dims: Vec<Dim>,
     groups: Vec<Group>,
     cache: Cache,
+    /// Per group: (bad-set bandwidth bits, per-row truncation constants).
+    zcache: std::cell::RefCell<Vec<(u64, Vec<f64>)>>,
     /// Proposals not yet seen finished: raw bits → arm (oldest first).
     proposed: Vec<(Vec<u64>, u8)>,
 }
@@ -184,7 +188,9 @@ impl CairnSampler {
                 None => groups.push((p.parent, Group { params: vec![i] })),
             }
         }
+        let n_groups = groups.len();
         CairnSampler {
+            zcache: std::cell::RefCell::new(vec![(0, Vec::new()); n_groups]),
             cfg,
             dims: space.params().iter().map(|p| dim_of(&p.dist)).collect(),
             groups: groups.into_iter().map(|(_, g)| g).collect(),
@@ -235,9 +241,11 @@ impl CairnSampler {
                 first_new = t;
                 break;
             }
-            let same = o.vals == &c.raw[row * p..(row + 1) * p]
-                && o.rank_loss().to_bits() == c.loss[row].to_bits()
-                && matches!(o.state, ObsState::Ok(_)) == c.ok[row];
+            // Finished trials are append-only in `fmin`: every row's outcome
+            // is checked, the raw values only for the newest row.
+            let same = o.rank_loss().to_bits() == c.loss[row].to_bits()
+                && matches!(o.state, ObsState::Ok(_)) == c.ok[row]
+                && (row + 1 < c.n || o.vals == &c.raw[row * p..(row + 1) * p]);
             if !same {
                 first_new = t;
                 break;
@@ -256,7 +264,14 @@ impl CairnSampler {
             c.improved.truncate(row);
             c.elite.truncate(row);
             c.sorted.retain(|&r| (r as usize) < row);
+            c.active = vec![0; p];
+            for r in 0..row {
+                for i in 0..p {
+                    c.active[i] += usize::from(c.raw[r * p + i].is_some());
+                }
+            }
         }
+        c.active.resize(p, 0);
         for o in &history.obs[first_new.min(history.len())..] {
             if matches!(o.state, ObsState::Pending) {
                 continue;
@@ -270,6 +285,9 @@ impl CairnSampler {
                 });
             }
             let pat: Vec<bool> = o.vals.iter().map(Option::is_some).collect();
+            for (i, a) in pat.iter().enumerate() {
+                c.active[i] += usize::from(*a);
+            }
             let pid = match c.patterns.iter().position(|q| *q == pat) {
                 Some(i) => i,
                 None => {
@@ -322,14 +340,14 @@ struct Mixture {
     nk: usize,
     dg: usize,
     weights: Vec<f64>,
-    weights_ln: Vec<f64>,
     /// `nk × dg` centres (category index for categoricals).
     centers: Vec<f64>,
-    /// `nk × dg`: `-ln σ - ln √2π - ln Z_trunc` for numeric dims.
-    consts: Vec<f64>,
     sigma: f64,
     /// Per dim: (ln p(observed), ln p(other)) of the observation kernels.
     cat_ln: Vec<(f64, f64)>,
+    /// Per kernel: `ln w + Σ_d consts` (the `x`-independent part of the log density).
+    kconst: Vec<f64>,
+    all_num: bool,
 }
 
 fn optuna_weight(i: usize, n: usize) -> f64 {
@@ -344,15 +362,22 @@ fn optuna_weight(i: usize, n: usize) -> f64 {
     }
 }
 
+/// Scott-rule bandwidth with Optuna's magic clip, for `nk` kernels.
+fn scott_sigma(dims: &[Dim], nk: usize) -> f64 {
+    let n_num = dims.iter().filter(|d| matches!(d, Dim::Num { .. })).count();
+    (0.2 * (nk as f64).powf(-1.0 / (n_num as f64 + 4.0)))
+        .clamp(1.0 / (100f64).min(nk as f64 + 1.0), 1.0)
+}
+
 impl Mixture {
     /// `pts` is `n × dg` (trial order), the prior kernel is appended.
-    fn new(dims: &[Dim], pts: &[f64]) -> Mixture {
+    /// `known` (`n × dg`) holds already computed per-kernel constants for
+    /// this bandwidth (NaN = unknown); unknown ones are computed and stored.
+    fn new(dims: &[Dim], pts: &[f64], known: &mut [f64]) -> Mixture {
         let dg = dims.len();
         let n = pts.len() / dg.max(1);
-        let n_num = dims.iter().filter(|d| matches!(d, Dim::Num { .. })).count();
         let nk = n + 1;
-        let sigma = (0.2 * (nk as f64).powf(-1.0 / (n_num as f64 + 4.0)))
-            .clamp(1.0 / (100f64).min(nk as f64 + 1.0), 1.0);
+        let sigma = scott_sigma(dims, nk);
         let mut centers = Vec::with_capacity(nk * dg);
         centers.extend_from_slice(pts);
         for d in dims {
@@ -366,7 +391,7 @@ impl Mixture {
         weights.push(1.0);
         let tot: f64 = weights.iter().sum();
         weights.iter_mut().for_each(|w| *w /= tot);
-        let weights_ln = weights.iter().map(|w| libm::log(*w)).collect();
+        let weights_ln: Vec<f64> = weights.iter().map(|w| libm::log(*w)).collect();
         let mut consts = vec![0.0; nk * dg];
         let ln_s = -libm::log(sigma) - math::LN_SQRT_2PI;
         for j in 0..nk {
@@ -378,6 +403,10 @@ impl Mixture {
                     } else {
                         (sigma, ln_s)
                     };
+                    if !prior && !known[j * dg + d].is_nan() {
+                        consts[j * dg + d] = known[j * dg + d];
+                        continue;
+                    }
                     let c = centers[j * dg + d];
                     let z = if *bounded {
                         math::norm_cdf((1.0 - c) / s) - math::norm_cdf((0.0 - c) / s)
@@ -385,6 +414,9 @@ impl Mixture {
                         1.0
                     };
                     consts[j * dg + d] = base - libm::log(z.max(1e-300));
+                    if !prior {
+                        known[j * dg + d] = consts[j * dg + d];
+                    }
                 }
             }
         }
@@ -399,13 +431,16 @@ impl Mixture {
                 _ => (0.0, 0.0),
             })
             .collect();
+        let kconst = (0..nk)
+            .map(|j| weights_ln[j] + consts[j * dg..(j + 1) * dg].iter().sum::<f64>())
+            .collect();
         Mixture {
+            kconst,
+            all_num: dims.iter().all(|d| matches!(d, Dim::Num { .. })),
             nk,
             dg,
             weights,
-            weights_ln,
             centers,
-            consts,
             sigma,
             cat_ln,
         }
@@ -446,28 +481,32 @@ impl Mixture {
     fn log_pdf(&self, dims: &[Dim], x: &[f64], buf: &mut Vec<f64>) -> f64 {
         buf.clear();
         let last = self.nk - 1;
-        let inv = 1.0 / self.sigma;
+        let h = -0.5 / (self.sigma * self.sigma);
         let mut m = f64::NEG_INFINITY;
         for j in 0..self.nk {
-            let inv_s = if j == last { 1.0 } else { inv };
             let c = &self.centers[j * self.dg..(j + 1) * self.dg];
-            let k = &self.consts[j * self.dg..(j + 1) * self.dg];
-            let mut acc = self.weights_ln[j];
-            for (d, dim) in dims.iter().enumerate() {
-                match dim {
-                    Dim::Num { .. } => {
-                        let z = (x[d] - c[d]) * inv_s;
-                        acc += -0.5 * z * z + k[d];
+            let mut acc = self.kconst[j];
+            if j == last {
+                for (d, dim) in dims.iter().enumerate() {
+                    match dim {
+                        Dim::Num { .. } => acc += -0.5 * (x[d] - c[d]) * (x[d] - c[d]),
+                        Dim::Cat { k } => acc -= libm::log(*k as f64),
                     }
-                    Dim::Cat { k: nc } => {
-                        acc += if j == last {
-                            -libm::log(*nc as f64)
-                        } else if x[d] == c[d] {
-                            self.cat_ln[d].0
-                        } else {
-                            self.cat_ln[d].1
-                        }
-                    }
+                }
+            } else if self.all_num {
+                let mut q = 0.0;
+                for d in 0..self.dg {
+                    let t = x[d] - c[d];
+                    q += t * t;
+                }
+                acc += h * q;
+            } else {
+                for (d, dim) in dims.iter().enumerate() {
+                    acc += match dim {
+                        Dim::Num { .. } => h * (x[d] - c[d]) * (x[d] - c[d]),
+                        Dim::Cat { .. } if x[d] == c[d] => self.cat_ln[d].0,
+                        Dim::Cat { .. } => self.cat_ln[d].1,
+                    };
                 }
             }
             m = m.max(acc);
@@ -480,15 +519,47 @@ impl Mixture {
         let s: f64 = buf
             .iter()
             .filter(|&&a| a > m - 40.0)
-            .map(|a| libm::exp(a - m))
+            .map(|a| exp_neg(a - m))
             .sum();
         m + libm::log(s)
     }
 }
 
+/// `exp(x)` for `x ∈ [-40, 0]`: range reduction by ln 2 and a degree-13
+/// Taylor polynomial (relative error < 1e-15), plain IEEE arithmetic so the
+/// result is identical on every machine.
+#[inline]
+fn exp_neg(x: f64) -> f64 {
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // ln 2, high bits
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // ln 2 - LN2_HI
+    let k = (x * std::f64::consts::LOG2_E).round();
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let mut p = 1.0 / 6_227_020_800.0;
+    for c in [
+        1.0 / 479_001_600.0,
+        1.0 / 39_916_800.0,
+        1.0 / 3_628_800.0,
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p * r + c;
+    }
+    // 2^k for k in [-58, 0]
+    p * f64::from_bits(((1023 + k as i64) as u64) << 52)
+}
+
 impl CairnSampler {
     fn tpe_group(
         &self,
+        gi: usize,
         g: &Group,
         space: &Space,
         pending: &[&[Option<f64>]],
@@ -541,8 +612,35 @@ impl CairnSampler {
             }
             v
         };
-        let l = Mixture::new(&dims, &coords(&below));
-        let gm = Mixture::new(&dims, &coords(&above));
+        let dg = dims.len();
+        let mut known = vec![f64::NAN; below.len() * dg];
+        let l = Mixture::new(&dims, &coords(&below), &mut known);
+        // The bad-set bandwidth is constant once the kernel cap is reached,
+        // so each trial's truncation constants are computed once.
+        let sigma = scott_sigma(&dims, above.len() + 1);
+        let mut zc = self.zcache.borrow_mut();
+        let z = &mut zc[gi];
+        if z.0 != sigma.to_bits() {
+            *z = (sigma.to_bits(), Vec::new());
+        }
+        z.1.resize(c.n * dg, f64::NAN);
+        let mut known = Vec::with_capacity(above.len() * dg);
+        for &r in &above {
+            let r = r as usize;
+            if r < c.n {
+                known.extend_from_slice(&z.1[r * dg..(r + 1) * dg]);
+            } else {
+                known.extend(std::iter::repeat_n(f64::NAN, dg));
+            }
+        }
+        let gm = Mixture::new(&dims, &coords(&above), &mut known);
+        for (e, &r) in above.iter().enumerate() {
+            let r = r as usize;
+            if r < c.n {
+                z.1[r * dg..(r + 1) * dg].copy_from_slice(&known[e * dg..(e + 1) * dg]);
+            }
+        }
+        drop(zc);
         let mut buf = Vec::with_capacity(gm.nk.max(l.nk));
         let mut x = vec![0.0; dims.len()];
         let mut best = (f64::NEG_INFINITY, Vec::new());
@@ -558,11 +656,11 @@ impl CairnSampler {
 
     fn tpe(&self, space: &Space, pending: &[&[Option<f64>]], rng: &mut Rng) -> Assignment {
         let mut out: Assignment = vec![None; space.len()];
-        for g in &self.groups {
+        for (gi, g) in self.groups.iter().enumerate() {
             if !space.is_active(g.params[0], &out) {
                 continue;
             }
-            let u = self.tpe_group(g, space, pending, rng);
+            let u = self.tpe_group(gi, g, space, pending, rng);
             for (&pi, ui) in g.params.iter().zip(u) {
                 out[pi] = Some(from_unit(&self.dims[pi], &space.params()[pi].dist, ui));
             }
@@ -714,7 +812,7 @@ impl CairnSampler {
                 out[i] = Some(prm.dist.sample(rng));
                 continue;
             };
-            let t_count = (0..c.n).filter(|&q| !self.unit(q, i).is_nan()).count();
+            let t_count = c.active[i];
             let shrink = 1.0 / (1.0 + 0.1 * t_count as f64);
             let u0 = self.unit(r, i);
             let v = match self.dims[i] {
@@ -875,5 +973,29 @@ impl Sampler for CairnSampler {
         }
         self.proposed.push((key_of(&out.0), out.1));
         Some(out.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_neg_matches_libm() {
+        let mut x = -40.0;
+        while x <= 0.0 {
+            let (a, b) = (exp_neg(x), libm::exp(x));
+            assert!((a - b).abs() <= 4e-16 * b, "{x}: {a} vs {b}");
+            x += 0.0137;
+        }
+        assert_eq!(exp_neg(0.0), 1.0);
+    }
+
+    #[test]
+    fn beta_draws_are_in_unit_interval_with_right_mean() {
+        let mut rng = math::rng_from_seed(7);
+        let n = 20_000;
+        let mean: f64 = (0..n).map(|_| beta(&mut rng, 3.0, 1.0)).sum::<f64>() / n as f64;
+        assert!((mean - 0.75).abs() < 0.01, "{mean}");
     }
 }

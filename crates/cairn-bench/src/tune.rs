@@ -51,7 +51,15 @@ struct RunArgs {
     out: String,
 }
 
-const OPTIMIZERS: [&str; 5] = ["default", "tpe", "rand", "anneal", "default-tpe-only"];
+const OPTIMIZERS: [&str; 7] = [
+    "default",
+    "tpe",
+    "rand",
+    "anneal",
+    "default-tpe-only",
+    "default-no-anneal",
+    "default-no-local",
+];
 
 struct Problem {
     name: &'static str,
@@ -303,7 +311,15 @@ fn parse_seeds(s: &str) -> Result<Vec<u64>> {
     Ok(out)
 }
 
+/// Process CPU time in seconds (the Python anchors use `time.process_time`).
+fn cpu_now() -> f64 {
+    let t = rustix::time::clock_gettime(rustix::time::ClockId::ProcessCPUTime);
+    t.tv_sec as f64 + t.tv_nsec as f64 * 1e-9
+}
+
 struct Record {
+    cpu_starts: Vec<f64>,
+    cpu_ends: Vec<f64>,
     losses: Vec<f64>,
     true_losses: Vec<f64>,
     starts: Vec<Instant>,
@@ -321,6 +337,8 @@ fn one_run(
     let algo =
         Algo::from_name(optimizer).with_context(|| format!("unknown optimizer {optimizer}"))?;
     let rec = Mutex::new(Record {
+        cpu_starts: Vec::with_capacity(n),
+        cpu_ends: Vec::with_capacity(n),
         losses: Vec::with_capacity(n),
         true_losses: Vec::with_capacity(n),
         starts: Vec::with_capacity(n),
@@ -328,6 +346,7 @@ fn one_run(
         noise: cairn_tune::math::rng_from_seed(seed ^ 987_654_321),
     });
     let objective = |p: &Value| -> f64 {
+        let c0 = cpu_now();
         let t0 = Instant::now();
         let truth = (prob.f)(p);
         let mut r = rec.lock().expect("record lock");
@@ -337,6 +356,8 @@ fn one_run(
             truth
         };
         let t1 = Instant::now();
+        r.cpu_starts.push(c0);
+        r.cpu_ends.push(cpu_now());
         r.starts.push(t0);
         r.ends.push(t1);
         r.losses.push(y);
@@ -344,6 +365,7 @@ fn one_run(
         y
     };
     let t_begin = Instant::now();
+    let c_begin = cpu_now();
     let space = Space::new((prob.space)())?;
     let mut trials = Trials::new();
     fmin(
@@ -357,6 +379,7 @@ fn one_run(
             .show_progressbar(false),
     )?;
     let t_finish = Instant::now();
+    let c_finish = cpu_now();
     let r = rec.into_inner().expect("record lock");
     let obj_time: f64 = r
         .starts
@@ -371,6 +394,14 @@ fn one_run(
         prev = *e;
     }
     let total = (t_finish - t_begin).as_secs_f64();
+    let mut cpu_prev = c_begin;
+    let mut iter_cpu = Vec::with_capacity(n);
+    let mut cpu_obj = 0.0;
+    for (s, e) in r.cpu_starts.iter().zip(&r.cpu_ends) {
+        iter_cpu.push(s - cpu_prev);
+        cpu_obj += e - s;
+        cpu_prev = *e;
+    }
     let mut best = f64::INFINITY;
     let mut bi = 0;
     for (i, l) in r.losses.iter().enumerate() {
@@ -396,6 +427,8 @@ fn one_run(
         "time_objective_s": obj_time,
         "time_overhead_s": total - obj_time,
         "iter_overhead_s": iter_oh,
+        "cpu_overhead_s": (c_finish - c_begin) - cpu_obj,
+        "iter_overhead_cpu_s": iter_cpu,
         "versions": {"cairn-tune": env!("CARGO_PKG_VERSION")},
     }))
 }

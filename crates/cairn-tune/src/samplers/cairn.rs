@@ -1,31 +1,39 @@
-//! Cairn's default sampler: multivariate TPE (Optuna-style, joint kernels)
-//! interleaved with an elite-covariance local search (a CMA-ES/cross-entropy
-//! style step), with constant-liar handling of pending trials.
+//! Cairn's default sampler: a portfolio of three proposal strategies that
+//! share one history, chosen per suggestion by a bandit that rewards the
+//! strategy whose recent proposals joined the good set.
 //!
 //! * **Startup**: `n_startup` prior draws.
-//! * **Groups**: hyperparameters sharing one activation condition (the same
-//!   parent choice option, or none) form a group. Groups are sampled in
-//!   ancestral order; each group is modelled *jointly* (one kernel per
-//!   observation across all its dimensions, so correlations are captured).
-//! * **Good/bad split** per group over the trials where the group was active:
-//!   `min(ceil(0.1·n), 25)` best are "good" (Optuna's default γ); failed and
-//!   pending trials are always "bad" (constant liar: pending points push the
-//!   next suggestion away instead of duplicating them). A branch's own
-//!   parameters are thus optimized against that branch's own history, even
-//!   while the branch is globally worse (conditional spaces).
-//! * **Kernels** live in the unit cube of each dimension's internal coordinate
-//!   (log for log families, bounds widened by q/2 for quantized ones);
-//!   bandwidth `0.2·n^(−1/(d+4))` (Scott's rule as in Optuna's multivariate
-//!   TPE) clipped to `[1/min(100, n+1), 1]`, truncated per component (no
-//!   mass lost at the endpoints), plus a prior kernel. The bad set is
-//!   stratified-subsampled to at most 256 kernels, so suggestion cost is
-//!   bounded in `n` apart from an `O(n log n)` sort.
-//! * **Local step** (every other suggestion after startup): take the trials
-//!   with the incumbent's branch structure, weight the best `μ` by log-rank
-//!   (CMA-ES recombination weights), and sample from `N(mean, C)` where `C` is
-//!   their weighted covariance (floored at half a quantization step for
-//!   discrete dimensions). This converges like CMA-ES on smooth basins, while
-//!   the TPE steps keep exploring and feed new basins into the elite set.
+//! * **TPE arm** (global, exploration): Optuna-style multivariate TPE.
+//!   Hyperparameters sharing one activation condition form a group, sampled
+//!   in ancestral order and modelled *jointly* (one product kernel per
+//!   observation). Good set `min(ceil(0.1·n), 25)`; failed and pending trials
+//!   are always "bad" (constant liar). Kernels live in the unit cube of each
+//!   dimension's internal coordinate (log for log families, bounds widened by
+//!   q/2 for quantized ones); bandwidth `0.2·n^(−1/(d+4))` (Scott's rule)
+//!   clipped to `[1/min(100, n+1), 1]` ("magic clip"), truncated per
+//!   component, plus a prior kernel. The bad set is stratified-subsampled to
+//!   at most `max_above_kernels` kernels, so the cost is bounded in `n`.
+//! * **Local arm** (CMA-ES-like): sample `N(center, s²·C)` over the numeric
+//!   dimensions of the incumbent's branch, where `C` is the weighted
+//!   covariance shape of the `μ` best trials of that branch (log-rank
+//!   recombination weights), blended with the identity so it never
+//!   collapses, and `s` follows the 1/5 success rule over this arm's own
+//!   earlier proposals (success = beating every earlier trial). The centre is
+//!   the weighted elite mean (CMA-ES's recombination point), which averages
+//!   out noise and small ripples instead of trusting one lucky trial.
+//! * **Anneal arm** (ordinal/integer and multimodal structure): pick a
+//!   reference among the best trials (geometric rank, mean 2) and draw each
+//!   active hyperparameter uniformly in a window of relative width
+//!   `1/(1 + 0.1·T)` around it (`T` = observations of that parameter),
+//!   categoricals stay with probability `1 − width`.
+//! * **Bandit**: Thompson sampling over the applicable arms with a
+//!   Beta(1 + s, 1 + f) posterior, where `s`/`f` are exponentially discounted
+//!   counts (half-life ≈ 23 trials) of the arm's finished proposals that did /
+//!   did not enter the good set of the trials finished before them.
+//!
+//! Sampler overhead: each finished trial's unit coordinates, loss and rank are
+//! cached in the sampler and only new trials are converted, so a suggestion
+//! costs `O(n)` cheap comparisons plus work bounded independently of `n`.
 
 // Dense small-matrix code reads best with explicit indices.
 #![allow(clippy::needless_range_loop)]
@@ -47,8 +55,10 @@ pub struct CairnConfig {
     pub gamma: f64,
     /// Maximum number of kernels in the bad-set model.
     pub max_above_kernels: usize,
-    /// Interleave local steps (every other suggestion).
+    /// Enable the local (CMA-ES-like) arm.
     pub local_search: bool,
+    /// Enable the anneal arm.
+    pub anneal: bool,
 }
 
 impl Default for CairnConfig {
@@ -60,11 +70,12 @@ impl Default for CairnConfig {
             gamma: 0.1,
             max_above_kernels: 256,
             local_search: true,
+            anneal: true,
         }
     }
 }
 
-#[derive(Clone, Debug)]
+#[derive(Clone, Copy, Debug)]
 enum Dim {
     /// Numeric in unit coordinates: internal = lo + u·(hi − lo).
     Num {
@@ -80,16 +91,51 @@ enum Dim {
 #[derive(Clone, Debug)]
 struct Group {
     params: Vec<usize>,
-    dims: Vec<Dim>,
+}
+
+const ARM_TPE: u8 = 0;
+const ARM_LOCAL: u8 = 1;
+const ARM_ANNEAL: u8 = 2;
+const N_ARMS: usize = 3;
+const NO_ARM: u8 = u8::MAX;
+
+/// Finished trials (history order, pending ones skipped), converted once.
+#[derive(Debug, Default)]
+struct Cache {
+    n: usize,
+    /// `n × P` raw values, to detect a changed history.
+    raw: Vec<Option<f64>>,
+    /// `n × P` unit coordinates (category index for categoricals), NaN when inactive.
+    unit: Vec<f64>,
+    /// Loss, `+inf` for failed trials.
+    loss: Vec<f64>,
+    ok: Vec<bool>,
+    /// Ok rows sorted by `(loss, row)`.
+    sorted: Vec<u32>,
+    /// Per parameter: rows where it is active.
+    active: Vec<usize>,
+    /// Activity-pattern id per row.
+    pattern: Vec<u32>,
+    patterns: Vec<Vec<bool>>,
+    /// Arm that proposed the row (`NO_ARM` if unknown).
+    arm: Vec<u8>,
+    /// The row beat every earlier ok row.
+    improved: Vec<bool>,
+    /// The row entered the good set of the earlier rows.
+    elite: Vec<bool>,
 }
 
 /// The default sampler.
 #[derive(Debug)]
 pub struct CairnSampler {
     cfg: CairnConfig,
+    dims: Vec<Dim>,
     groups: Vec<Group>,
-    /// History positions at which local steps were proposed (step-size rule).
-    local_at: Vec<usize>,
+    cache: Cache,
+    /// Per group: (bad-set bandwidth bits, per-row truncation constants).
+    zcache: std::cell::RefCell<Vec<(u64, Vec<f64>)>>,
+    /// Proposals not yet seen finished: raw bits → arm (oldest first).
+    proposed: Vec<(Vec<u64>, u8)>,
 }
 
 fn dim_of(dist: &Dist) -> Dim {
@@ -137,26 +183,19 @@ impl CairnSampler {
     pub fn new(space: &Space, cfg: CairnConfig) -> Self {
         let mut groups: Vec<(Option<(usize, usize)>, Group)> = Vec::new();
         for (i, p) in space.params().iter().enumerate() {
-            let g = match groups.iter_mut().find(|(k, _)| *k == p.parent) {
-                Some((_, g)) => g,
-                None => {
-                    groups.push((
-                        p.parent,
-                        Group {
-                            params: vec![],
-                            dims: vec![],
-                        },
-                    ));
-                    &mut groups.last_mut().expect("pushed").1
-                }
-            };
-            g.params.push(i);
-            g.dims.push(dim_of(&p.dist));
+            match groups.iter_mut().find(|(k, _)| *k == p.parent) {
+                Some((_, g)) => g.params.push(i),
+                None => groups.push((p.parent, Group { params: vec![i] })),
+            }
         }
+        let n_groups = groups.len();
         CairnSampler {
+            zcache: std::cell::RefCell::new(vec![(0, Vec::new()); n_groups]),
             cfg,
+            dims: space.params().iter().map(|p| dim_of(&p.dist)).collect(),
             groups: groups.into_iter().map(|(_, g)| g).collect(),
-            local_at: Vec::new(),
+            cache: Cache::default(),
+            proposed: Vec::new(),
         }
     }
 }
@@ -175,313 +214,467 @@ fn from_unit(dim: &Dim, dist: &Dist, u: f64) -> f64 {
     }
 }
 
-/// Product-kernel mixture over a group's dimensions.
-struct Mixture {
-    weights_ln: Vec<f64>,
-    weights: Vec<f64>,
-    centers: Vec<Vec<f64>>,
-    sigma: f64,
-    /// Per kernel, per numeric dim: `-ln σ - ln √2π - ln Z_trunc`.
-    consts: Vec<Vec<f64>>,
-    /// Categorical rows: per kernel, per dim, the log probabilities.
-    cat_ln: Vec<Vec<Vec<f64>>>,
-    cat_p: Vec<Vec<Vec<f64>>>,
+fn key_of(a: &[Option<f64>]) -> Vec<u64> {
+    a.iter()
+        .map(|v| v.map_or(u64::MAX, |x| (x + 0.0).to_bits()))
+        .collect()
 }
 
-fn optuna_weights(n: usize) -> Vec<f64> {
-    if n < 25 {
-        return vec![1.0; n];
+/// Good-set size for `n` finished trials.
+fn n_good(cfg: &CairnConfig, n: usize) -> usize {
+    ((cfg.gamma * n as f64).ceil() as usize).min(cfg.gamma_cap)
+}
+
+impl CairnSampler {
+    /// Brings the cache in line with the finished trials of `history`.
+    fn sync(&mut self, space: &Space, history: &History<'_>) {
+        let p = space.len();
+        let c = &mut self.cache;
+        // Validate the cached prefix.
+        let mut row = 0usize;
+        let mut first_new = history.len();
+        for (t, o) in history.obs.iter().enumerate() {
+            if matches!(o.state, ObsState::Pending) {
+                continue;
+            }
+            if row >= c.n {
+                first_new = t;
+                break;
+            }
+            // Finished trials are append-only in `fmin`: every row's outcome
+            // is checked, the raw values only for the newest row.
+            let same = o.rank_loss().to_bits() == c.loss[row].to_bits()
+                && matches!(o.state, ObsState::Ok(_)) == c.ok[row]
+                && (row + 1 < c.n || o.vals == &c.raw[row * p..(row + 1) * p]);
+            if !same {
+                first_new = t;
+                break;
+            }
+            row += 1;
+        }
+        if row < c.n {
+            // History changed under us: drop the stale rows.
+            c.n = row;
+            c.raw.truncate(row * p);
+            c.unit.truncate(row * p);
+            c.loss.truncate(row);
+            c.ok.truncate(row);
+            c.pattern.truncate(row);
+            c.arm.truncate(row);
+            c.improved.truncate(row);
+            c.elite.truncate(row);
+            c.sorted.retain(|&r| (r as usize) < row);
+            c.active = vec![0; p];
+            for r in 0..row {
+                for i in 0..p {
+                    c.active[i] += usize::from(c.raw[r * p + i].is_some());
+                }
+            }
+        }
+        c.active.resize(p, 0);
+        for o in &history.obs[first_new.min(history.len())..] {
+            if matches!(o.state, ObsState::Pending) {
+                continue;
+            }
+            let r = c.n;
+            c.raw.extend_from_slice(o.vals);
+            for (i, v) in o.vals.iter().enumerate() {
+                c.unit.push(match v {
+                    Some(x) => to_unit(&self.dims[i], &space.params()[i].dist, *x),
+                    None => f64::NAN,
+                });
+            }
+            let pat: Vec<bool> = o.vals.iter().map(Option::is_some).collect();
+            for (i, a) in pat.iter().enumerate() {
+                c.active[i] += usize::from(*a);
+            }
+            let pid = match c.patterns.iter().position(|q| *q == pat) {
+                Some(i) => i,
+                None => {
+                    c.patterns.push(pat);
+                    c.patterns.len() - 1
+                }
+            };
+            c.pattern.push(pid as u32);
+            let key = key_of(o.vals);
+            let arm = match self.proposed.iter().position(|(k, _)| *k == key) {
+                Some(i) => self.proposed.remove(i).1,
+                None => NO_ARM,
+            };
+            c.arm.push(arm);
+            let loss = o.rank_loss();
+            let ok = matches!(o.state, ObsState::Ok(_));
+            let n_ok = c.sorted.len();
+            let best = c
+                .sorted
+                .first()
+                .map_or(f64::INFINITY, |&b| c.loss[b as usize]);
+            let k = n_good(&self.cfg, c.n).max(1);
+            let thr = if n_ok >= k {
+                c.loss[c.sorted[k - 1] as usize]
+            } else {
+                f64::INFINITY
+            };
+            c.improved.push(ok && loss < best);
+            c.elite.push(ok && loss < thr);
+            c.loss.push(loss);
+            c.ok.push(ok);
+            if ok {
+                let pos = c.sorted.partition_point(|&q| {
+                    let lq = c.loss[q as usize];
+                    lq < loss || (lq == loss && (q as usize) < r)
+                });
+                c.sorted.insert(pos, r as u32);
+            }
+            c.n += 1;
+        }
+    }
+
+    fn unit(&self, row: usize, param: usize) -> f64 {
+        self.cache.unit[row * self.dims.len() + param]
+    }
+}
+
+/// Product-kernel mixture over a group's dimensions (flat storage).
+struct Mixture {
+    nk: usize,
+    dg: usize,
+    weights: Vec<f64>,
+    /// `nk × dg` centres (category index for categoricals).
+    centers: Vec<f64>,
+    sigma: f64,
+    /// Per dim: (ln p(observed), ln p(other)) of the observation kernels.
+    cat_ln: Vec<(f64, f64)>,
+    /// Per kernel: `ln w + Σ_d consts` (the `x`-independent part of the log density).
+    kconst: Vec<f64>,
+    all_num: bool,
+}
+
+fn optuna_weight(i: usize, n: usize) -> f64 {
+    if n < 25 || i >= n - 25 {
+        return 1.0;
     }
     let ramp = n - 25;
-    let mut w: Vec<f64> = (0..ramp)
-        .map(|i| {
-            if ramp == 1 {
-                1.0 / n as f64
-            } else {
-                1.0 / n as f64 + (1.0 - 1.0 / n as f64) * i as f64 / (ramp - 1) as f64
-            }
-        })
-        .collect();
-    w.extend(std::iter::repeat_n(1.0, 25));
-    w
+    if ramp == 1 {
+        1.0 / n as f64
+    } else {
+        1.0 / n as f64 + (1.0 - 1.0 / n as f64) * i as f64 / (ramp - 1) as f64
+    }
+}
+
+/// Scott-rule bandwidth with Optuna's magic clip, for `nk` kernels.
+fn scott_sigma(dims: &[Dim], nk: usize) -> f64 {
+    let n_num = dims.iter().filter(|d| matches!(d, Dim::Num { .. })).count();
+    (0.2 * (nk as f64).powf(-1.0 / (n_num as f64 + 4.0)))
+        .clamp(1.0 / (100f64).min(nk as f64 + 1.0), 1.0)
 }
 
 impl Mixture {
-    fn new(dims: &[Dim], pts: &[Vec<f64>], obs_w: &[f64]) -> Mixture {
-        let n = pts.len();
-        let n_num = dims.iter().filter(|d| matches!(d, Dim::Num { .. })).count();
+    /// `pts` is `n × dg` (trial order), the prior kernel is appended.
+    /// `known` (`n × dg`) holds already computed per-kernel constants for
+    /// this bandwidth (NaN = unknown); unknown ones are computed and stored.
+    fn new(dims: &[Dim], pts: &[f64], known: &mut [f64]) -> Mixture {
+        let dg = dims.len();
+        let n = pts.len() / dg.max(1);
         let nk = n + 1;
-        let mut sigma = 0.2 * (nk as f64).powf(-1.0 / (n_num as f64 + 4.0));
-        sigma = sigma.clamp(1.0 / (100f64).min(nk as f64 + 1.0), 1.0);
-        let mut centers = pts.to_vec();
-        centers.push(
-            dims.iter()
-                .map(|d| {
-                    if matches!(d, Dim::Num { .. }) {
-                        0.5
-                    } else {
-                        f64::NAN
-                    }
-                })
-                .collect(),
-        );
-        let mut weights: Vec<f64> = obs_w.to_vec();
+        let sigma = scott_sigma(dims, nk);
+        let mut centers = Vec::with_capacity(nk * dg);
+        centers.extend_from_slice(pts);
+        for d in dims {
+            centers.push(if matches!(d, Dim::Num { .. }) {
+                0.5
+            } else {
+                0.0
+            });
+        }
+        let mut weights: Vec<f64> = (0..n).map(|i| optuna_weight(i, n)).collect();
         weights.push(1.0);
         let tot: f64 = weights.iter().sum();
         weights.iter_mut().for_each(|w| *w /= tot);
-        let weights_ln = weights.iter().map(|w| libm::log(*w)).collect();
-        let mut consts = Vec::with_capacity(nk);
-        let mut cat_ln = Vec::with_capacity(nk);
-        let mut cat_p = Vec::with_capacity(nk);
-        for (j, c) in centers.iter().enumerate() {
+        let weights_ln: Vec<f64> = weights.iter().map(|w| libm::log(*w)).collect();
+        let mut consts = vec![0.0; nk * dg];
+        let ln_s = -libm::log(sigma) - math::LN_SQRT_2PI;
+        for j in 0..nk {
             let prior = j == n;
-            let mut cj = Vec::with_capacity(dims.len());
-            let mut lj = Vec::new();
-            let mut pj = Vec::new();
             for (d, dim) in dims.iter().enumerate() {
-                match dim {
-                    Dim::Num { bounded, .. } => {
-                        let s = if prior { 1.0 } else { sigma };
-                        let z = if *bounded {
-                            math::norm_cdf((1.0 - c[d]) / s) - math::norm_cdf((0.0 - c[d]) / s)
-                        } else {
-                            1.0
-                        };
-                        cj.push(-libm::log(s) - math::LN_SQRT_2PI - libm::log(z.max(1e-300)));
-                        lj.push(vec![]);
-                        pj.push(vec![]);
+                if let Dim::Num { bounded, .. } = dim {
+                    let (s, base) = if prior {
+                        (1.0, -math::LN_SQRT_2PI)
+                    } else {
+                        (sigma, ln_s)
+                    };
+                    if !prior && !known[j * dg + d].is_nan() {
+                        consts[j * dg + d] = known[j * dg + d];
+                        continue;
                     }
-                    Dim::Cat { k } => {
-                        let p: Vec<f64> = if prior {
-                            vec![1.0 / *k as f64; *k]
-                        } else {
-                            let base = 1.0 / nk as f64;
-                            let obs = c[d] as usize;
-                            let tot = 1.0 + base * *k as f64;
-                            (0..*k)
-                                .map(|i| (base + if i == obs { 1.0 } else { 0.0 }) / tot)
-                                .collect()
-                        };
-                        cj.push(0.0);
-                        lj.push(p.iter().map(|x| libm::log(*x)).collect());
-                        pj.push(p);
+                    let c = centers[j * dg + d];
+                    let z = if *bounded {
+                        math::norm_cdf((1.0 - c) / s) - math::norm_cdf((0.0 - c) / s)
+                    } else {
+                        1.0
+                    };
+                    consts[j * dg + d] = base - libm::log(z.max(1e-300));
+                    if !prior {
+                        known[j * dg + d] = consts[j * dg + d];
                     }
                 }
             }
-            consts.push(cj);
-            cat_ln.push(lj);
-            cat_p.push(pj);
         }
+        let cat_ln = dims
+            .iter()
+            .map(|d| match d {
+                Dim::Cat { k } => {
+                    let base = 1.0 / nk as f64;
+                    let tot = 1.0 + base * *k as f64;
+                    (libm::log((base + 1.0) / tot), libm::log(base / tot))
+                }
+                _ => (0.0, 0.0),
+            })
+            .collect();
+        let kconst = (0..nk)
+            .map(|j| weights_ln[j] + consts[j * dg..(j + 1) * dg].iter().sum::<f64>())
+            .collect();
         Mixture {
-            weights_ln,
+            kconst,
+            all_num: dims.iter().all(|d| matches!(d, Dim::Num { .. })),
+            nk,
+            dg,
             weights,
             centers,
             sigma,
-            consts,
             cat_ln,
-            cat_p,
         }
     }
 
-    fn sample(&self, dims: &[Dim], rng: &mut Rng) -> Vec<f64> {
+    fn sample(&self, dims: &[Dim], rng: &mut Rng, out: &mut [f64]) {
         let j = math::categorical(rng, &self.weights);
-        let prior = j == self.centers.len() - 1;
-        dims.iter()
-            .enumerate()
-            .map(|(d, dim)| match dim {
+        let prior = j == self.nk - 1;
+        for (d, dim) in dims.iter().enumerate() {
+            let c = self.centers[j * self.dg + d];
+            out[d] = match dim {
                 Dim::Num { bounded, .. } => {
                     let s = if prior { 1.0 } else { self.sigma };
-                    let c = self.centers[j][d];
                     if *bounded {
                         math::truncnorm(rng, c, s, 0.0, 1.0)
                     } else {
                         c + s * math::std_normal(rng)
                     }
                 }
-                Dim::Cat { .. } => math::categorical(rng, &self.cat_p[j][d]) as f64,
-            })
-            .collect()
+                Dim::Cat { k } => {
+                    if prior {
+                        math::below(rng, *k) as f64
+                    } else {
+                        // (base + onehot) / (1 + k·base)
+                        let base = 1.0 / self.nk as f64;
+                        let u = math::uniform01(rng) * (1.0 + base * *k as f64);
+                        if u < 1.0 {
+                            c
+                        } else {
+                            (((u - 1.0) / base) as usize).min(*k - 1) as f64
+                        }
+                    }
+                }
+            };
+        }
     }
 
     fn log_pdf(&self, dims: &[Dim], x: &[f64], buf: &mut Vec<f64>) -> f64 {
         buf.clear();
-        let last = self.centers.len() - 1;
-        let inv = 1.0 / self.sigma;
-        for (j, c) in self.centers.iter().enumerate() {
-            let inv_s = if j == last { 1.0 } else { inv };
-            let mut acc = self.weights_ln[j];
-            for (d, dim) in dims.iter().enumerate() {
-                match dim {
-                    Dim::Num { .. } => {
-                        let z = (x[d] - c[d]) * inv_s;
-                        acc += -0.5 * z * z + self.consts[j][d];
+        let last = self.nk - 1;
+        let h = -0.5 / (self.sigma * self.sigma);
+        let mut m = f64::NEG_INFINITY;
+        for j in 0..self.nk {
+            let c = &self.centers[j * self.dg..(j + 1) * self.dg];
+            let mut acc = self.kconst[j];
+            if j == last {
+                for (d, dim) in dims.iter().enumerate() {
+                    match dim {
+                        Dim::Num { .. } => acc += -0.5 * (x[d] - c[d]) * (x[d] - c[d]),
+                        Dim::Cat { k } => acc -= libm::log(*k as f64),
                     }
-                    Dim::Cat { .. } => acc += self.cat_ln[j][d][x[d] as usize],
+                }
+            } else if self.all_num {
+                let mut q = 0.0;
+                for d in 0..self.dg {
+                    let t = x[d] - c[d];
+                    q += t * t;
+                }
+                acc += h * q;
+            } else {
+                for (d, dim) in dims.iter().enumerate() {
+                    acc += match dim {
+                        Dim::Num { .. } => h * (x[d] - c[d]) * (x[d] - c[d]),
+                        Dim::Cat { .. } if x[d] == c[d] => self.cat_ln[d].0,
+                        Dim::Cat { .. } => self.cat_ln[d].1,
+                    };
                 }
             }
+            m = m.max(acc);
             buf.push(acc);
         }
-        math::logsumexp(buf)
+        if !m.is_finite() {
+            return m;
+        }
+        // Terms below e^-40 of the largest do not change the sum in f64.
+        let s: f64 = buf
+            .iter()
+            .filter(|&&a| a > m - 40.0)
+            .map(|a| exp_neg(a - m))
+            .sum();
+        m + libm::log(s)
     }
+}
+
+/// `exp(x)` for `x ∈ [-40, 0]`: range reduction by ln 2 and a degree-13
+/// Taylor polynomial (relative error < 1e-15), plain IEEE arithmetic so the
+/// result is identical on every machine.
+#[inline]
+fn exp_neg(x: f64) -> f64 {
+    const LN2_HI: f64 = f64::from_bits(0x3fe6_2e42_fee0_0000); // ln 2, high bits
+    const LN2_LO: f64 = f64::from_bits(0x3dea_39ef_3579_3c76); // ln 2 - LN2_HI
+    let k = (x * std::f64::consts::LOG2_E).round();
+    let r = (x - k * LN2_HI) - k * LN2_LO;
+    let mut p = 1.0 / 6_227_020_800.0;
+    for c in [
+        1.0 / 479_001_600.0,
+        1.0 / 39_916_800.0,
+        1.0 / 3_628_800.0,
+        1.0 / 362_880.0,
+        1.0 / 40_320.0,
+        1.0 / 5_040.0,
+        1.0 / 720.0,
+        1.0 / 120.0,
+        1.0 / 24.0,
+        1.0 / 6.0,
+        0.5,
+        1.0,
+        1.0,
+    ] {
+        p = p * r + c;
+    }
+    // 2^k for k in [-58, 0]
+    p * f64::from_bits(((1023 + k as i64) as u64) << 52)
 }
 
 impl CairnSampler {
     fn tpe_group(
         &self,
+        gi: usize,
         g: &Group,
         space: &Space,
-        history: &History<'_>,
+        pending: &[&[Option<f64>]],
         rng: &mut Rng,
     ) -> Vec<f64> {
+        let c = &self.cache;
         let p0 = g.params[0];
-        // Trials where the group is active, with their unit coordinates.
-        let mut rows: Vec<(f64, usize, Vec<f64>)> = Vec::new();
-        for (t, o) in history.obs.iter().enumerate() {
-            if o.vals[p0].is_none() {
-                continue;
-            }
-            let u: Vec<f64> = g
-                .params
-                .iter()
-                .zip(&g.dims)
-                .map(|(&pi, dim)| {
-                    to_unit(
-                        dim,
-                        &space.params()[pi].dist,
-                        o.vals[pi].expect("group active"),
-                    )
-                })
-                .collect();
-            rows.push((o.rank_loss(), t, u));
-        }
-        let n_fin = history
-            .obs
+        let active = |r: usize| !self.unit(r, p0).is_nan();
+        let n_fin = (0..c.n).filter(|&r| active(r)).count();
+        let ranked: Vec<u32> = c
+            .sorted
             .iter()
-            .filter(|o| o.vals[p0].is_some() && !matches!(o.state, ObsState::Pending))
-            .count();
-        let n_below = ((self.cfg.gamma * n_fin as f64).ceil() as usize).min(self.cfg.gamma_cap);
-        let mut order: Vec<usize> = (0..rows.len()).collect();
-        order.sort_by(|&a, &b| {
-            rows[a]
-                .0
-                .total_cmp(&rows[b].0)
-                .then(rows[a].1.cmp(&rows[b].1))
-        });
-        let n_below = n_below.min(order.iter().filter(|&&i| rows[i].0.is_finite()).count());
-        let mut below_idx: Vec<usize> = order[..n_below].to_vec();
-        below_idx.sort_unstable(); // trial order for forgetting weights
-        let mut above_idx: Vec<usize> = order[n_below..].to_vec();
-        if above_idx.len() > self.cfg.max_above_kernels {
+            .copied()
+            .filter(|&r| active(r as usize))
+            .collect();
+        let n_below = n_good(&self.cfg, n_fin).min(ranked.len());
+        let mut below: Vec<u32> = ranked[..n_below].to_vec();
+        below.sort_unstable();
+        // Bad set in rank order: worse ok rows, failed rows, then pending.
+        let mut above: Vec<u32> = ranked[n_below..].to_vec();
+        above.extend((0..c.n as u32).filter(|&r| !c.ok[r as usize] && active(r as usize)));
+        let n_pend_rows: Vec<usize> = pending
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| v[p0].is_some())
+            .map(|(i, _)| i)
+            .collect();
+        // Pending trials are encoded as rows `n + i`.
+        above.extend(n_pend_rows.iter().map(|&i| (c.n + i) as u32));
+        let m = self.cfg.max_above_kernels.max(1);
+        if above.len() > m {
             // stratified by rank: keeps the shape of the bad-set density
-            let m = self.cfg.max_above_kernels;
-            let len = above_idx.len();
-            above_idx = (0..m).map(|i| above_idx[i * len / m]).collect();
+            let len = above.len();
+            above = (0..m).map(|i| above[i * len / m]).collect();
         }
-        above_idx.sort_unstable();
-        let bp: Vec<Vec<f64>> = below_idx.iter().map(|&i| rows[i].2.clone()).collect();
-        let ap: Vec<Vec<f64>> = above_idx.iter().map(|&i| rows[i].2.clone()).collect();
-        let l = Mixture::new(&g.dims, &bp, &optuna_weights(bp.len()));
-        let gm = Mixture::new(&g.dims, &ap, &optuna_weights(ap.len()));
-        let mut buf = Vec::new();
+        above.sort_unstable();
+        let dims: Vec<Dim> = g.params.iter().map(|&i| self.dims[i]).collect();
+        let coords = |rows: &[u32]| -> Vec<f64> {
+            let mut v = Vec::with_capacity(rows.len() * g.params.len());
+            for &r in rows {
+                let r = r as usize;
+                for &pi in &g.params {
+                    v.push(if r < c.n {
+                        self.unit(r, pi)
+                    } else {
+                        let val = pending[r - c.n][pi].expect("group active");
+                        to_unit(&self.dims[pi], &space.params()[pi].dist, val)
+                    });
+                }
+            }
+            v
+        };
+        let dg = dims.len();
+        let mut known = vec![f64::NAN; below.len() * dg];
+        let l = Mixture::new(&dims, &coords(&below), &mut known);
+        // The bad-set bandwidth is constant once the kernel cap is reached,
+        // so each trial's truncation constants are computed once.
+        let sigma = scott_sigma(&dims, above.len() + 1);
+        let mut zc = self.zcache.borrow_mut();
+        let z = &mut zc[gi];
+        if z.0 != sigma.to_bits() {
+            *z = (sigma.to_bits(), Vec::new());
+        }
+        z.1.resize(c.n * dg, f64::NAN);
+        let mut known = Vec::with_capacity(above.len() * dg);
+        for &r in &above {
+            let r = r as usize;
+            if r < c.n {
+                known.extend_from_slice(&z.1[r * dg..(r + 1) * dg]);
+            } else {
+                known.extend(std::iter::repeat_n(f64::NAN, dg));
+            }
+        }
+        let gm = Mixture::new(&dims, &coords(&above), &mut known);
+        for (e, &r) in above.iter().enumerate() {
+            let r = r as usize;
+            if r < c.n {
+                z.1[r * dg..(r + 1) * dg].copy_from_slice(&known[e * dg..(e + 1) * dg]);
+            }
+        }
+        drop(zc);
+        let mut buf = Vec::with_capacity(gm.nk.max(l.nk));
+        let mut x = vec![0.0; dims.len()];
         let mut best = (f64::NEG_INFINITY, Vec::new());
-        for _ in 0..self.cfg.n_ei_candidates {
-            let x = l.sample(&g.dims, rng);
-            let s = l.log_pdf(&g.dims, &x, &mut buf) - gm.log_pdf(&g.dims, &x, &mut buf);
+        for _ in 0..self.cfg.n_ei_candidates.max(1) {
+            l.sample(&dims, rng, &mut x);
+            let s = l.log_pdf(&dims, &x, &mut buf) - gm.log_pdf(&dims, &x, &mut buf);
             if s > best.0 || best.1.is_empty() {
-                best = (s, x);
+                best = (s, x.clone());
             }
         }
         best.1
     }
 
-    /// Local step around the incumbent's branch; `None` if not applicable.
-    fn local(&self, space: &Space, history: &History<'_>, rng: &mut Rng) -> Option<Assignment> {
-        let best = history
-            .obs
-            .iter()
-            .filter(|o| matches!(o.state, ObsState::Ok(_)))
-            .min_by(|a, b| a.rank_loss().total_cmp(&b.rank_loss()))?;
-        let pattern: Vec<bool> = best.vals.iter().map(Option::is_some).collect();
-        let mut same: Vec<&super::Observation<'_>> = history
-            .obs
-            .iter()
-            .filter(|o| {
-                matches!(o.state, ObsState::Ok(_))
-                    && o.vals
-                        .iter()
-                        .map(Option::is_some)
-                        .eq(pattern.iter().copied())
-            })
-            .collect();
-        same.sort_by(|a, b| a.rank_loss().total_cmp(&b.rank_loss()));
-        // numeric active dims
-        let num: Vec<(usize, Dim)> = (0..space.len())
-            .filter(|&i| pattern[i])
-            .map(|i| (i, dim_of(&space.params()[i].dist)))
-            .filter(|(_, d)| matches!(d, Dim::Num { .. }))
-            .collect();
-        let d = num.len();
-        if d == 0 || same.len() < 3 {
-            return None;
-        }
-        let mu = same
-            .len()
-            .min((d + 1).max(5))
-            .min(same.len() / 2 + 1)
-            .max(2);
-        let raw: Vec<f64> = (0..mu)
-            .map(|i| libm::log(mu as f64 + 0.5) - libm::log(i as f64 + 1.0))
-            .collect();
-        let tot: f64 = raw.iter().sum();
-        let w: Vec<f64> = raw.iter().map(|x| x / tot).collect();
-        let pts: Vec<Vec<f64>> = same[..mu]
-            .iter()
-            .map(|o| {
-                num.iter()
-                    .map(|(i, dim)| {
-                        to_unit(dim, &space.params()[*i].dist, o.vals[*i].expect("active"))
-                    })
-                    .collect()
-            })
-            .collect();
-        let mut mean = vec![0.0; d];
-        for (p, wi) in pts.iter().zip(&w) {
-            for k in 0..d {
-                mean[k] += wi * p[k];
+    fn tpe(&self, space: &Space, pending: &[&[Option<f64>]], rng: &mut Rng) -> Assignment {
+        let mut out: Assignment = vec![None; space.len()];
+        for (gi, g) in self.groups.iter().enumerate() {
+            if !space.is_active(g.params[0], &out) {
+                continue;
+            }
+            let u = self.tpe_group(gi, g, space, pending, rng);
+            for (&pi, ui) in g.params.iter().zip(u) {
+                out[pi] = Some(from_unit(&self.dims[pi], &space.params()[pi].dist, ui));
             }
         }
-        let mut cov = vec![vec![0.0; d]; d];
-        for (p, wi) in pts.iter().zip(&w) {
-            for a in 0..d {
-                for b in 0..=a {
-                    cov[a][b] += wi * (p[a] - mean[a]) * (p[b] - mean[b]);
-                }
-            }
-        }
-        for (k, (_, dim)) in num.iter().enumerate() {
-            let floor = match dim {
-                Dim::Num { q_unit, .. } if *q_unit > 0.0 => (0.5 * q_unit).powi(2),
-                _ => 1e-14,
-            };
-            cov[k][k] = cov[k][k].max(floor) + 1e-14;
-        }
-        // Step size: 1/5-success rule over this sampler's earlier local steps
-        // (a local step succeeds when it beat every trial before it).
-        let mut prefix_best = Vec::with_capacity(history.len());
-        let mut run = f64::INFINITY;
-        for o in &history.obs {
-            prefix_best.push(run);
-            run = run.min(o.rank_loss());
-        }
-        // CMA-style split: `cov` gives the *shape* (normalized to unit mean
-        // variance, blended with the identity so it can never collapse), the
-        // 1/5-success rule gives the step size.
+        out
+    }
+
+    /// Rows whose outcome the local arm's step-size rule uses.
+    fn local_scale(&self) -> f64 {
+        let c = &self.cache;
         let mut log_s = libm::log(0.1);
-        for &at in &self.local_at {
-            if let Some(o) = history.obs.get(at)
-                && let ObsState::Ok(l) = o.state
-            {
-                if l < prefix_best[at] {
+        for r in 0..c.n {
+            if c.arm[r] == ARM_LOCAL && c.ok[r] {
+                if c.improved[r] {
                     log_s += 0.8
                 } else {
                     log_s -= 0.2
@@ -489,17 +682,72 @@ impl CairnSampler {
                 log_s = log_s.clamp(libm::log(1e-9), libm::log(0.5));
             }
         }
-        let scale = libm::exp(log_s);
-        let center: Vec<f64> = num
-            .iter()
-            .map(|(i, dim)| {
-                to_unit(
-                    dim,
-                    &space.params()[*i].dist,
-                    best.vals[*i].expect("active"),
-                )
-            })
+        libm::exp(log_s)
+    }
+
+    /// Local step around the incumbent's branch; `None` if not applicable.
+    fn local(&self, space: &Space, rng: &mut Rng) -> Option<Assignment> {
+        let c = &self.cache;
+        let &best = c.sorted.first()?;
+        let best = best as usize;
+        let pid = c.pattern[best];
+        let pattern = &c.patterns[pid as usize];
+        let num: Vec<usize> = (0..space.len())
+            .filter(|&i| pattern[i] && matches!(self.dims[i], Dim::Num { .. }))
             .collect();
+        let d = num.len();
+        let n_same = c
+            .sorted
+            .iter()
+            .filter(|&&r| c.pattern[r as usize] == pid)
+            .count();
+        if d == 0 || n_same < 3 {
+            return None;
+        }
+        let mu = n_same.min((d + 1).max(5)).min(n_same / 2 + 1).max(2);
+        let elite: Vec<usize> = c
+            .sorted
+            .iter()
+            .map(|&r| r as usize)
+            .filter(|&r| c.pattern[r] == pid)
+            .take(mu)
+            .collect();
+        let raw: Vec<f64> = (0..mu)
+            .map(|i| libm::log(mu as f64 + 0.5) - libm::log(i as f64 + 1.0))
+            .collect();
+        let tot: f64 = raw.iter().sum();
+        let w: Vec<f64> = raw.iter().map(|x| x / tot).collect();
+        let pts: Vec<f64> = elite
+            .iter()
+            .flat_map(|&r| num.iter().map(move |&i| (r, i)))
+            .map(|(r, i)| self.unit(r, i))
+            .collect();
+        let mut mean = vec![0.0; d];
+        for (e, wi) in w.iter().enumerate() {
+            for k in 0..d {
+                mean[k] += wi * pts[e * d + k];
+            }
+        }
+        let mut cov = vec![vec![0.0; d]; d];
+        for (e, wi) in w.iter().enumerate() {
+            let p = &pts[e * d..(e + 1) * d];
+            for a in 0..d {
+                for b in 0..=a {
+                    cov[a][b] += wi * (p[a] - mean[a]) * (p[b] - mean[b]);
+                }
+            }
+        }
+        let q_floor = |i: usize| match self.dims[i] {
+            Dim::Num { q_unit, .. } if q_unit > 0.0 => (0.5 * q_unit).powi(2),
+            _ => 0.0,
+        };
+        for (k, &i) in num.iter().enumerate() {
+            cov[k][k] = cov[k][k].max(q_floor(i)).max(1e-14) + 1e-14;
+        }
+        let scale = self.local_scale();
+        // CMA-style split: `cov` gives the *shape* (normalized to unit mean
+        // variance, blended with the identity so it can never collapse), the
+        // 1/5-success rule gives the step size.
         let tr: f64 = (0..d).map(|k| cov[k][k]).sum::<f64>() / d as f64;
         for a in 0..d {
             for b in 0..=a {
@@ -508,29 +756,160 @@ impl CairnSampler {
                 cov[b][a] = cov[a][b];
             }
         }
-        for (k, (_, dim)) in num.iter().enumerate() {
-            let floor = match dim {
-                Dim::Num { q_unit, .. } if *q_unit > 0.0 => (0.5 * q_unit).powi(2),
-                _ => 0.0,
-            };
-            cov[k][k] = cov[k][k].max(floor / (scale * scale));
+        for (k, &i) in num.iter().enumerate() {
+            cov[k][k] = cov[k][k].max(q_floor(i) / (scale * scale));
         }
         let l = cholesky(&cov)?;
+        // Centre on the recombination point (CMA-ES's mean), not on the
+        // incumbent: it averages out noise and small ripples.
+        let center = mean;
         let z: Vec<f64> = (0..d).map(|_| math::std_normal(rng)).collect();
-        let mut out: Assignment = best.vals.to_vec();
-        for (k, (i, dim)) in num.iter().enumerate() {
+        let mut out: Assignment = c.raw[best * space.len()..(best + 1) * space.len()].to_vec();
+        for (k, &i) in num.iter().enumerate() {
             let mut u = center[k];
             for (j, zj) in z.iter().enumerate().take(k + 1) {
                 u += scale * l[k][j] * zj;
             }
-            let bounded = matches!(dim, Dim::Num { bounded: true, .. });
-            if bounded {
+            if let Dim::Num { bounded: true, .. } = self.dims[i] {
                 u = u.clamp(0.0, 1.0);
             }
-            out[*i] = Some(from_unit(dim, &space.params()[*i].dist, u));
+            out[i] = Some(from_unit(&self.dims[i], &space.params()[i].dist, u));
         }
         Some(out)
     }
+
+    /// Anneal-style perturbation of a top-ranked trial.
+    fn anneal(&self, space: &Space, rng: &mut Rng) -> Option<Assignment> {
+        let c = &self.cache;
+        if c.sorted.is_empty() {
+            return None;
+        }
+        let mut out: Assignment = vec![None; space.len()];
+        let mut refs: Vec<usize> = Vec::new();
+        for (i, prm) in space.params().iter().enumerate() {
+            if !space.is_active(i, &out) {
+                continue;
+            }
+            let reference = match refs.iter().find(|&&r| !self.unit(r, i).is_nan()) {
+                Some(&r) => Some(r),
+                None => {
+                    let g = geometric(rng, 0.5) - 1;
+                    let act = c
+                        .sorted
+                        .iter()
+                        .filter(|&&r| !self.unit(r as usize, i).is_nan());
+                    let n_act = act.clone().count();
+                    if n_act == 0 {
+                        None
+                    } else {
+                        let r = *act.clone().nth(g.min(n_act - 1)).expect("in range") as usize;
+                        refs.push(r);
+                        Some(r)
+                    }
+                }
+            };
+            let Some(r) = reference else {
+                out[i] = Some(prm.dist.sample(rng));
+                continue;
+            };
+            let t_count = c.active[i];
+            let shrink = 1.0 / (1.0 + 0.1 * t_count as f64);
+            let u0 = self.unit(r, i);
+            let v = match self.dims[i] {
+                Dim::Cat { k } => {
+                    let prior = prm.dist.category_prior().expect("categorical");
+                    let p: Vec<f64> = (0..k)
+                        .map(|j| {
+                            (if j == u0 as usize { 1.0 - shrink } else { 0.0 }) + shrink * prior[j]
+                        })
+                        .collect();
+                    math::categorical(rng, &p) as f64
+                }
+                Dim::Num { bounded: true, .. } => {
+                    let (mut lo, mut hi) = (u0 - shrink / 2.0, u0 + shrink / 2.0);
+                    if lo < 0.0 {
+                        hi -= lo;
+                        lo = 0.0;
+                    }
+                    if hi > 1.0 {
+                        lo -= hi - 1.0;
+                        hi = 1.0;
+                    }
+                    math::uniform(rng, lo.max(0.0), hi)
+                }
+                // unit = 2 prior sigmas
+                Dim::Num { .. } => u0 + 0.5 * shrink * math::std_normal(rng),
+            };
+            out[i] = Some(from_unit(&self.dims[i], &prm.dist, v));
+        }
+        Some(out)
+    }
+
+    /// Thompson sampling over the enabled arms.
+    fn choose_arm(&self, rng: &mut Rng) -> u8 {
+        let c = &self.cache;
+        let mut s = [0.0f64; N_ARMS];
+        let mut f = [0.0f64; N_ARMS];
+        // half-life ≈ 23 trials
+        const DECAY: f64 = 0.97;
+        let mut w = 1.0;
+        for r in (0..c.n).rev() {
+            let a = c.arm[r];
+            if (a as usize) < N_ARMS {
+                if c.elite[r] {
+                    s[a as usize] += w;
+                } else {
+                    f[a as usize] += w;
+                }
+            }
+            w *= DECAY;
+            if w < 1e-6 {
+                break;
+            }
+        }
+        let enabled = [true, self.cfg.local_search, self.cfg.anneal];
+        let mut best = (f64::NEG_INFINITY, ARM_TPE);
+        for a in 0..N_ARMS {
+            if !enabled[a] {
+                continue;
+            }
+            let th = beta(rng, 1.0 + s[a], 1.0 + f[a]);
+            if th > best.0 {
+                best = (th, a as u8);
+            }
+        }
+        best.1
+    }
+}
+
+/// numpy-style `geometric(p)`: trials until the first success (≥ 1).
+fn geometric(rng: &mut Rng, p: f64) -> usize {
+    let u = 1.0 - math::uniform01(rng); // (0, 1]
+    (libm::log(u) / libm::log1p(-p)).ceil().max(1.0) as usize
+}
+
+/// Gamma(shape ≥ 1, 1) by Marsaglia–Tsang.
+fn gamma(rng: &mut Rng, shape: f64) -> f64 {
+    let d = shape - 1.0 / 3.0;
+    let c = 1.0 / libm::sqrt(9.0 * d);
+    loop {
+        let x = math::std_normal(rng);
+        let v = 1.0 + c * x;
+        if v <= 0.0 {
+            continue;
+        }
+        let v = v * v * v;
+        let u = 1.0 - math::uniform01(rng);
+        if libm::log(u) < 0.5 * x * x + d - d * v + d * libm::log(v) {
+            return d * v;
+        }
+    }
+}
+
+fn beta(rng: &mut Rng, a: f64, b: f64) -> f64 {
+    let x = gamma(rng, a);
+    let y = gamma(rng, b);
+    x / (x + y)
 }
 
 fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
@@ -566,26 +945,57 @@ impl Sampler for CairnSampler {
         history: &History<'_>,
         rng: &mut Rng,
     ) -> Option<Assignment> {
-        if history.n_finished() < self.cfg.n_startup || history.n_ok() == 0 {
-            return Some(space.sample(rng));
-        }
-        if self.cfg.local_search
-            && history.len() % 2 == 1
-            && let Some(a) = self.local(space, history, rng)
-        {
-            self.local_at.push(history.len());
-            return Some(a);
-        }
-        let mut out: Assignment = vec![None; space.len()];
-        for g in &self.groups {
-            if !space.is_active(g.params[0], &out) {
-                continue;
+        self.sync(space, history);
+        let out = if self.cache.n < self.cfg.n_startup || self.cache.sorted.is_empty() {
+            (space.sample(rng), NO_ARM)
+        } else {
+            let arm = self.choose_arm(rng);
+            let proposal = match arm {
+                ARM_LOCAL => self.local(space, rng),
+                ARM_ANNEAL => self.anneal(space, rng),
+                _ => None,
+            };
+            match proposal {
+                Some(a) => (a, arm),
+                None => {
+                    let pending: Vec<&[Option<f64>]> = history
+                        .obs
+                        .iter()
+                        .filter(|o| matches!(o.state, ObsState::Pending))
+                        .map(|o| o.vals)
+                        .collect();
+                    (self.tpe(space, &pending, rng), ARM_TPE)
+                }
             }
-            let u = self.tpe_group(g, space, history, rng);
-            for ((&pi, dim), ui) in g.params.iter().zip(&g.dims).zip(u) {
-                out[pi] = Some(from_unit(dim, &space.params()[pi].dist, ui));
-            }
+        };
+        if self.proposed.len() >= 4096 {
+            self.proposed.remove(0);
         }
-        Some(out)
+        self.proposed.push((key_of(&out.0), out.1));
+        Some(out.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn exp_neg_matches_libm() {
+        let mut x = -40.0;
+        while x <= 0.0 {
+            let (a, b) = (exp_neg(x), libm::exp(x));
+            assert!((a - b).abs() <= 4e-16 * b, "{x}: {a} vs {b}");
+            x += 0.0137;
+        }
+        assert_eq!(exp_neg(0.0), 1.0);
+    }
+
+    #[test]
+    fn beta_draws_are_in_unit_interval_with_right_mean() {
+        let mut rng = math::rng_from_seed(7);
+        let n = 20_000;
+        let mean: f64 = (0..n).map(|_| beta(&mut rng, 3.0, 1.0)).sum::<f64>() / n as f64;
+        assert!((mean - 0.75).abs() < 0.01, "{mean}");
     }
 }

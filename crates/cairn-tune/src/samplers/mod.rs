@@ -10,7 +10,7 @@
 //! | `tpe` | [`tpe`] | Hyperopt 0.3 TPE, same defaults |
 //! | `anneal` | [`anneal`] | Hyperopt `anneal.suggest` |
 //! | `grid` | [`grid`] | every point of a finite space, shuffled |
-//! | `default` | [`cairn`] | Cairn's sampler: multivariate TPE + local search |
+//! | `default` | [`cairn`] | Cairn's sampler: bandit over multivariate TPE, CMA-like local search and anneal |
 
 pub mod anneal;
 pub mod cairn;
@@ -122,7 +122,17 @@ impl Algo {
     pub fn from_name(name: &str) -> Option<Algo> {
         Some(match name {
             "default" | "cairn" | "auto" => Algo::Default,
+            // Ablations of the default sampler's portfolio.
             "default-tpe-only" => Algo::DefaultWith(cairn::CairnConfig {
+                local_search: false,
+                anneal: false,
+                ..Default::default()
+            }),
+            "default-no-anneal" => Algo::DefaultWith(cairn::CairnConfig {
+                anneal: false,
+                ..Default::default()
+            }),
+            "default-no-local" => Algo::DefaultWith(cairn::CairnConfig {
                 local_search: false,
                 ..Default::default()
             }),

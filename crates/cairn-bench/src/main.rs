@@ -1,8 +1,10 @@
 //! `cairn-bench`: Cairn's benchmark program. A thin dispatcher: each
-//! subcommand lives in its own module (`tune` here; `tracking` comes later).
+//! subcommand lives in its own module: `tune` (the tuning problem suite) and
+//! `tracking` (tracking-server workloads against any MLflow-compatible server).
 
 use clap::{Parser, Subcommand};
 
+mod tracking;
 mod tune;
 
 #[derive(Parser)]
@@ -19,10 +21,14 @@ struct Cli {
 enum Command {
     /// Tuning benchmarks (schema tuning-bench/1, see shared/bench/tuning/PROBLEMS.md).
     Tune(tune::TuneArgs),
+    /// Tracking-server workloads (../shared/bench/tracking-baseline.md)
+    /// against any MLflow-compatible server.
+    Tracking(tracking::TrackingArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Tune(args) => tune::run(args),
+        Command::Tracking(args) => tracking::run(args),
     }
 }

@@ -1,0 +1,664 @@
+//! The binned (histogram) tree learner shared by the decision trees and forests.
+//!
+//! Why hand-written rather than a crate: Spark's `maxBins` semantics (split
+//! candidates from approximate quantiles of a row sample, recomputed per
+//! training set; `value <= threshold` goes left; `maxDepth` with root = 0;
+//! `minInstancesPerNode`, `minInfoGain`; per-node feature subsets for forests)
+//! exist in no Rust crate (linfa-trees and smartcore do exact splits), and
+//! example A's quality target is defined by them. Binning also makes the fit
+//! fast: every feature is binned once into a column-major `u8`/`u16` matrix,
+//! and a node's best split is a scan over per-(feature, bin) class histograms.
+//!
+//! Algorithm: depth-first with an explicit stack. A node owns a contiguous
+//! range of a row-index array, kept in ascending order by a stable partition
+//! (so histogram builds read bin columns nearly sequentially). When all
+//! features are candidates, only the smaller child's histogram is built; the
+//! larger one is the parent's minus it ("subtraction trick"). Nodes that cannot
+//! split (max depth, pure, too few rows) never get a histogram.
+
+use crate::data::{Dataset, sub_seed};
+use rand::Rng as _;
+use rand::seq::index::sample;
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+/// Impurity measure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Impurity {
+    /// Gini impurity `1 - sum p^2` (classification).
+    Gini,
+    /// Entropy `-sum p log2 p` (classification).
+    Entropy,
+    /// Variance (regression).
+    Variance,
+}
+
+impl Impurity {
+    /// Spark's name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Impurity::Gini => "gini",
+            Impurity::Entropy => "entropy",
+            Impurity::Variance => "variance",
+        }
+    }
+    /// Impurity of a stats slice: class weights, or `[w, sum wy, sum wy^2]`.
+    #[inline]
+    pub(crate) fn of(self, stats: &[f64]) -> f64 {
+        match self {
+            Impurity::Variance => {
+                let w = stats[0];
+                if w <= 0.0 {
+                    return 0.0;
+                }
+                let m = stats[1] / w;
+                (stats[2] / w - m * m).max(0.0)
+            }
+            Impurity::Gini => {
+                let w: f64 = stats.iter().sum();
+                if w <= 0.0 {
+                    return 0.0;
+                }
+                1.0 - stats.iter().map(|c| (c / w) * (c / w)).sum::<f64>()
+            }
+            Impurity::Entropy => {
+                let w: f64 = stats.iter().sum();
+                if w <= 0.0 {
+                    return 0.0;
+                }
+                -stats
+                    .iter()
+                    .filter(|&&c| c > 0.0)
+                    .map(|c| (c / w) * (c / w).log2())
+                    .sum::<f64>()
+            }
+        }
+    }
+}
+
+/// Weight (instance count) of a stats slice.
+#[inline]
+fn weight_of(regression: bool, stats: &[f64]) -> f64 {
+    if regression {
+        stats[0]
+    } else {
+        stats.iter().sum()
+    }
+}
+
+/// Split candidates as Spark computes them for continuous features.
+///
+/// The rows are Bernoulli-sampled to about `max(maxBins^2, 10000)`; per feature
+/// the sorted distinct sampled values with their counts are taken. With at most
+/// `maxBins` distinct values every midpoint is a candidate; otherwise the values
+/// are walked with stride `numSamples / maxBins` and, each time the running
+/// count passes the next target, the midpoint closest to it is emitted. A
+/// feature constant in the sample has no candidate.
+pub(crate) fn find_thresholds(data: &Dataset, max_bins: usize, seed: u64) -> Vec<Vec<f64>> {
+    let n = data.n_rows();
+    let required = (max_bins * max_bins).max(10_000);
+    let rows: Vec<usize> = if required < n {
+        let fraction = required as f64 / n as f64;
+        let mut rng = crate::data::rng(sub_seed(seed, 0x5EED));
+        (0..n).filter(|_| rng.random::<f64>() < fraction).collect()
+    } else {
+        (0..n).collect()
+    };
+    let num_splits = max_bins - 1;
+    (0..data.n_features())
+        .into_par_iter()
+        .map(|j| {
+            let mut vals: Vec<f64> = rows.iter().map(|&i| data.get(i, j)).collect();
+            vals.sort_unstable_by(f64::total_cmp);
+            let mut counts: Vec<(f64, usize)> = Vec::new();
+            for v in vals {
+                match counts.last_mut() {
+                    Some((last, c)) if *last == v => *c += 1,
+                    _ => counts.push((v, 1)),
+                }
+            }
+            let possible = counts.len().saturating_sub(1);
+            if possible == 0 {
+                return Vec::new();
+            }
+            if possible <= num_splits {
+                return counts.windows(2).map(|w| (w[0].0 + w[1].0) / 2.0).collect();
+            }
+            let stride = rows.len() as f64 / (num_splits + 1) as f64;
+            let mut out = Vec::with_capacity(num_splits);
+            let mut current = counts[0].1 as f64;
+            let mut target = stride;
+            for idx in 1..counts.len() {
+                let previous = current;
+                current += counts[idx].1 as f64;
+                if (previous - target).abs() < (current - target).abs() {
+                    out.push((counts[idx - 1].0 + counts[idx].0) / 2.0);
+                    target += stride;
+                }
+            }
+            out
+        })
+        .collect()
+}
+
+/// A bin index type (`u8` when every feature has at most 256 bins, else `u16`).
+pub(crate) trait Bin: Copy + Send + Sync + 'static {
+    fn from_usize(v: usize) -> Self;
+    fn idx(self) -> usize;
+}
+impl Bin for u8 {
+    #[inline]
+    fn from_usize(v: usize) -> Self {
+        v as u8
+    }
+    #[inline]
+    fn idx(self) -> usize {
+        self as usize
+    }
+}
+impl Bin for u16 {
+    #[inline]
+    fn from_usize(v: usize) -> Self {
+        v as u16
+    }
+    #[inline]
+    fn idx(self) -> usize {
+        self as usize
+    }
+}
+
+/// Features binned against their thresholds, column-major.
+#[derive(Debug)]
+pub(crate) struct Binned<B> {
+    n_rows: usize,
+    cols: Vec<B>,
+    thresholds: Vec<Vec<f64>>,
+    max_bins: usize,
+}
+
+impl<B: Bin> Binned<B> {
+    pub(crate) fn new(data: &Dataset, thresholds: Vec<Vec<f64>>) -> Self {
+        let n = data.n_rows();
+        let d = data.n_features();
+        let mut cols: Vec<B> = vec![B::from_usize(0); n * d];
+        cols.par_chunks_mut(n.max(1))
+            .enumerate()
+            .for_each(|(j, col)| {
+                let t = &thresholds[j];
+                if t.is_empty() {
+                    return;
+                }
+                for (i, c) in col.iter_mut().enumerate() {
+                    let x = data.get(i, j);
+                    *c = B::from_usize(t.partition_point(|&th| th < x));
+                }
+            });
+        let max_bins = thresholds.iter().map(|t| t.len() + 1).max().unwrap_or(1);
+        Binned {
+            n_rows: n,
+            cols,
+            thresholds,
+            max_bins,
+        }
+    }
+    #[inline]
+    fn col(&self, j: usize) -> &[B] {
+        &self.cols[j * self.n_rows..(j + 1) * self.n_rows]
+    }
+    fn n_features(&self) -> usize {
+        self.thresholds.len()
+    }
+}
+
+/// The training target.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum Target<'a> {
+    /// Class indices `0..k`.
+    Class { y: &'a [u32], k: usize },
+    /// Real values.
+    Real { y: &'a [f64] },
+}
+
+impl Target<'_> {
+    fn stride(&self) -> usize {
+        match self {
+            Target::Class { k, .. } => *k,
+            Target::Real { .. } => 3,
+        }
+    }
+    #[inline]
+    fn add(&self, stats: &mut [f64], r: usize, w: f64) {
+        match self {
+            Target::Class { y, .. } => stats[y[r] as usize] += w,
+            Target::Real { y } => {
+                let v = y[r];
+                stats[0] += w;
+                stats[1] += w * v;
+                stats[2] += w * v * v;
+            }
+        }
+    }
+}
+
+/// Growth settings (already validated).
+#[derive(Clone, Debug)]
+pub(crate) struct GrowConfig {
+    pub max_depth: usize,
+    pub min_instances: f64,
+    pub min_info_gain: f64,
+    pub impurity: Impurity,
+    /// Features tried per node; `None` = all (enables the subtraction trick).
+    pub features_per_node: Option<usize>,
+    pub seed: u64,
+    /// Build histograms in parallel over features (single trees; forests
+    /// parallelise over trees instead).
+    pub parallel: bool,
+}
+
+/// A tree node. Leaves hold the prediction and the normalised class
+/// distribution (empty for regression).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum Node {
+    /// Internal node: rows with `x[feature] <= threshold` go to `left`.
+    Split {
+        /// Feature index.
+        feature: usize,
+        /// Threshold.
+        threshold: f64,
+        /// Left child (node index).
+        left: usize,
+        /// Right child (node index).
+        right: usize,
+        /// Information gain of the split.
+        gain: f64,
+    },
+    /// Leaf.
+    Leaf {
+        /// Predicted class index or mean value.
+        value: f64,
+        /// Class probabilities (classification only).
+        dist: Vec<f64>,
+    },
+}
+
+/// A fitted tree: nodes in a flat array, root at index 0.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tree {
+    /// Nodes; children always have larger indices than their parent.
+    pub nodes: Vec<Node>,
+}
+
+impl Tree {
+    /// The leaf reached by `x`.
+    pub fn leaf(&self, x: &[f64]) -> &Node {
+        let mut i = 0;
+        loop {
+            match &self.nodes[i] {
+                Node::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                    ..
+                } => {
+                    i = if x[*feature] <= *threshold {
+                        *left
+                    } else {
+                        *right
+                    };
+                }
+                leaf => return leaf,
+            }
+        }
+    }
+    /// Depth of the tree (a single leaf has depth 0).
+    pub fn depth(&self) -> usize {
+        fn go(t: &Tree, i: usize) -> usize {
+            match &t.nodes[i] {
+                Node::Split { left, right, .. } => 1 + go(t, *left).max(go(t, *right)),
+                Node::Leaf { .. } => 0,
+            }
+        }
+        go(self, 0)
+    }
+    /// Number of leaves.
+    pub fn num_leaves(&self) -> usize {
+        self.nodes
+            .iter()
+            .filter(|n| matches!(n, Node::Leaf { .. }))
+            .count()
+    }
+}
+
+struct Work {
+    node: usize,
+    start: usize,
+    end: usize,
+    depth: usize,
+    totals: Vec<f64>,
+    /// Full-feature histogram, when known from the parent.
+    hist: Option<Vec<f64>>,
+}
+
+struct Grower<'a, B> {
+    binned: &'a Binned<B>,
+    target: Target<'a>,
+    weights: Option<&'a [f64]>,
+    cfg: &'a GrowConfig,
+    stride: usize,
+    regression: bool,
+}
+
+impl<B: Bin> Grower<'_, B> {
+    fn leaf(&self, totals: &[f64]) -> Node {
+        if self.regression {
+            let w = totals[0];
+            Node::Leaf {
+                value: if w > 0.0 { totals[1] / w } else { 0.0 },
+                dist: Vec::new(),
+            }
+        } else {
+            let w: f64 = totals.iter().sum();
+            let mut best = 0;
+            for (c, &v) in totals.iter().enumerate() {
+                if v > totals[best] {
+                    best = c;
+                }
+            }
+            let dist = totals
+                .iter()
+                .map(|&v| if w > 0.0 { v / w } else { 0.0 })
+                .collect();
+            Node::Leaf {
+                value: best as f64,
+                dist,
+            }
+        }
+    }
+
+    fn can_split(&self, depth: usize, totals: &[f64]) -> bool {
+        depth < self.cfg.max_depth
+            && self.cfg.impurity.of(totals) > 1e-12
+            && weight_of(self.regression, totals) >= 2.0 * self.cfg.min_instances
+    }
+
+    /// Histogram of `rows` over `features`: layout `[feature pos][bin][stride]`.
+    fn hist(&self, rows: &[u32], features: &[usize]) -> Vec<f64> {
+        let block = self.binned.max_bins * self.stride;
+        let mut h = vec![0.0; block * features.len()];
+        let fill = |(fi, out): (usize, &mut [f64])| {
+            let col = self.binned.col(features[fi]);
+            let s = self.stride;
+            match (self.target, self.weights) {
+                (Target::Class { y, .. }, None) => {
+                    for &r in rows {
+                        let r = r as usize;
+                        out[col[r].idx() * s + y[r] as usize] += 1.0;
+                    }
+                }
+                (Target::Class { y, .. }, Some(w)) => {
+                    for &r in rows {
+                        let r = r as usize;
+                        out[col[r].idx() * s + y[r] as usize] += w[r];
+                    }
+                }
+                (t, w) => {
+                    for &r in rows {
+                        let r = r as usize;
+                        let b = col[r].idx() * s;
+                        t.add(&mut out[b..b + s], r, w.map_or(1.0, |w| w[r]));
+                    }
+                }
+            }
+        };
+        if self.cfg.parallel && rows.len() * features.len() > 100_000 {
+            h.par_chunks_mut(block).enumerate().for_each(fill);
+        } else {
+            h.chunks_mut(block).enumerate().for_each(fill);
+        }
+        h
+    }
+
+    /// Best (gain, feature, split index, left stats) over `features`.
+    fn best_split(
+        &self,
+        hist: &[f64],
+        features: &[usize],
+        totals: &[f64],
+    ) -> Option<(f64, usize, usize, Vec<f64>)> {
+        let s = self.stride;
+        let block = self.binned.max_bins * s;
+        let imp = self.cfg.impurity;
+        let parent_imp = imp.of(totals);
+        let total_w = weight_of(self.regression, totals);
+        let mut best: Option<(f64, usize, usize, Vec<f64>)> = None;
+        let mut left = vec![0.0; s];
+        let mut right = vec![0.0; s];
+        for (fi, &f) in features.iter().enumerate() {
+            let n_splits = self.binned.thresholds[f].len();
+            if n_splits == 0 {
+                continue;
+            }
+            let h = &hist[fi * block..(fi + 1) * block];
+            left.iter_mut().for_each(|v| *v = 0.0);
+            for b in 0..n_splits {
+                for c in 0..s {
+                    left[c] += h[b * s + c];
+                    right[c] = totals[c] - left[c];
+                }
+                let wl = weight_of(self.regression, &left);
+                let wr = total_w - wl;
+                if wl < self.cfg.min_instances
+                    || wr < self.cfg.min_instances
+                    || wl <= 0.0
+                    || wr <= 0.0
+                {
+                    continue;
+                }
+                let gain =
+                    parent_imp - (wl / total_w) * imp.of(&left) - (wr / total_w) * imp.of(&right);
+                if gain < self.cfg.min_info_gain {
+                    continue;
+                }
+                if best.as_ref().is_none_or(|(g, ..)| gain > *g) {
+                    best = Some((gain, f, b, left.clone()));
+                }
+            }
+        }
+        best.filter(|(g, ..)| *g > 1e-12)
+    }
+
+    fn grow(&self, mut rows: Vec<u32>) -> Tree {
+        let all_features: Vec<usize> = (0..self.binned.n_features()).collect();
+        let subtraction = self.cfg.features_per_node.is_none();
+        let mut rng = crate::data::rng(sub_seed(self.cfg.seed, 0xF00D));
+        let mut scratch: Vec<u32> = Vec::with_capacity(rows.len());
+        let mut totals = vec![0.0; self.stride];
+        for &r in &rows {
+            self.target.add(
+                &mut totals,
+                r as usize,
+                self.weights.map_or(1.0, |w| w[r as usize]),
+            );
+        }
+        let mut nodes = vec![Node::Leaf {
+            value: 0.0,
+            dist: Vec::new(),
+        }];
+        let mut stack = vec![Work {
+            node: 0,
+            start: 0,
+            end: rows.len(),
+            depth: 0,
+            totals,
+            hist: None,
+        }];
+        while let Some(w) = stack.pop() {
+            if !self.can_split(w.depth, &w.totals) {
+                nodes[w.node] = self.leaf(&w.totals);
+                continue;
+            }
+            let sampled: Vec<usize>;
+            let features: &[usize] = match self.cfg.features_per_node {
+                Some(m) if m < all_features.len() => {
+                    let mut v = sample(&mut rng, all_features.len(), m).into_vec();
+                    v.sort_unstable();
+                    sampled = v;
+                    &sampled
+                }
+                _ => &all_features,
+            };
+            let hist = match w.hist {
+                Some(h) => h,
+                None => self.hist(&rows[w.start..w.end], features),
+            };
+            let Some((gain, f, b, left_totals)) = self.best_split(&hist, features, &w.totals)
+            else {
+                nodes[w.node] = self.leaf(&w.totals);
+                continue;
+            };
+            // Stable partition of the node's rows: bin <= b goes left.
+            let col = self.binned.col(f);
+            let seg = &mut rows[w.start..w.end];
+            scratch.clear();
+            let mut nl = 0;
+            for i in 0..seg.len() {
+                let r = seg[i];
+                if col[r as usize].idx() <= b {
+                    seg[nl] = r;
+                    nl += 1;
+                } else {
+                    scratch.push(r);
+                }
+            }
+            seg[nl..].copy_from_slice(&scratch);
+            let right_totals: Vec<f64> = w
+                .totals
+                .iter()
+                .zip(&left_totals)
+                .map(|(t, l)| t - l)
+                .collect();
+            let (l_id, r_id) = (nodes.len(), nodes.len() + 1);
+            nodes.push(Node::Leaf {
+                value: 0.0,
+                dist: Vec::new(),
+            });
+            nodes.push(Node::Leaf {
+                value: 0.0,
+                dist: Vec::new(),
+            });
+            nodes[w.node] = Node::Split {
+                feature: f,
+                threshold: self.binned.thresholds[f][b],
+                left: l_id,
+                right: r_id,
+                gain,
+            };
+            let mid = w.start + nl;
+            let mut lh = None;
+            let mut rh = None;
+            if subtraction {
+                let need_l = self.can_split(w.depth + 1, &left_totals);
+                let need_r = self.can_split(w.depth + 1, &right_totals);
+                if need_l || need_r {
+                    let left_smaller = nl <= (w.end - w.start) - nl;
+                    let (s_rows, _) = if left_smaller {
+                        (&rows[w.start..mid], ())
+                    } else {
+                        (&rows[mid..w.end], ())
+                    };
+                    let small = self.hist(s_rows, features);
+                    let need_large = if left_smaller { need_r } else { need_l };
+                    let large = need_large.then(|| {
+                        hist.iter()
+                            .zip(&small)
+                            .map(|(p, s)| p - s)
+                            .collect::<Vec<f64>>()
+                    });
+                    if left_smaller {
+                        lh = Some(small);
+                        rh = large;
+                    } else {
+                        rh = Some(small);
+                        lh = large;
+                    }
+                }
+            }
+            let depth = w.depth + 1;
+            stack.push(Work {
+                node: r_id,
+                start: mid,
+                end: w.end,
+                depth,
+                totals: right_totals,
+                hist: rh,
+            });
+            stack.push(Work {
+                node: l_id,
+                start: w.start,
+                end: mid,
+                depth,
+                totals: left_totals,
+                hist: lh,
+            });
+        }
+        Tree { nodes }
+    }
+}
+
+/// Binned data of either bin width.
+#[derive(Debug)]
+pub(crate) enum AnyBinned {
+    U8(Binned<u8>),
+    U16(Binned<u16>),
+}
+
+impl AnyBinned {
+    /// Finds Spark-style thresholds on `data` and bins it.
+    pub(crate) fn build(data: &Dataset, max_bins: usize, seed: u64) -> Self {
+        let th = find_thresholds(data, max_bins, seed);
+        if th.iter().all(|t| t.len() < 256) {
+            AnyBinned::U8(Binned::new(data, th))
+        } else {
+            AnyBinned::U16(Binned::new(data, th))
+        }
+    }
+    /// Grows one tree on `rows` (all with weight > 0).
+    pub(crate) fn grow(
+        &self,
+        target: Target<'_>,
+        weights: Option<&[f64]>,
+        rows: Vec<u32>,
+        cfg: &GrowConfig,
+    ) -> Tree {
+        let regression = matches!(target, Target::Real { .. });
+        match self {
+            AnyBinned::U8(b) => Grower {
+                binned: b,
+                target,
+                weights,
+                cfg,
+                stride: target.stride(),
+                regression,
+            }
+            .grow(rows),
+            AnyBinned::U16(b) => Grower {
+                binned: b,
+                target,
+                weights,
+                cfg,
+                stride: target.stride(),
+                regression,
+            }
+            .grow(rows),
+        }
+    }
+    /// The thresholds per feature.
+    #[cfg(test)]
+    pub(crate) fn thresholds(&self) -> &[Vec<f64>] {
+        match self {
+            AnyBinned::U8(b) => &b.thresholds,
+            AnyBinned::U16(b) => &b.thresholds,
+        }
+    }
+}

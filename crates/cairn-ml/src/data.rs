@@ -35,11 +35,13 @@ pub fn sub_seed(seed: u64, index: u64) -> u64 {
 }
 
 /// A dense dataset: features (row-major), optional labels and model outputs.
+/// The feature buffer is shared (`Arc`), so transformers that only touch the
+/// label or add predictions do not copy it.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Dataset {
     n_rows: usize,
     n_features: usize,
-    features: Vec<f64>,
+    features: std::sync::Arc<Vec<f64>>,
     feature_names: Vec<String>,
     label: Option<Vec<f64>>,
     prediction: Option<Vec<f64>>,
@@ -108,7 +110,7 @@ impl Dataset {
         Ok(Dataset {
             n_rows,
             n_features,
-            features,
+            features: features.into(),
             feature_names,
             label,
             prediction: None,
@@ -270,7 +272,7 @@ impl Dataset {
         Dataset {
             n_rows: indices.len(),
             n_features: d,
-            features,
+            features: features.into(),
             feature_names: self.feature_names.clone(),
             label: self.label.as_ref().map(pick),
             prediction: self.prediction.as_ref().map(pick),

@@ -105,10 +105,26 @@ pub(crate) fn find_thresholds(data: &Dataset, max_bins: usize, seed: u64) -> Vec
         (0..n).collect()
     };
     let num_splits = max_bins - 1;
-    (0..data.n_features())
+    let d = data.n_features();
+    // Gather the sampled values per feature, reading rows in feature groups
+    // (row-major data: one contiguous slice per row and group).
+    let columns: Vec<Vec<f64>> = (0..d.div_ceil(GROUP))
         .into_par_iter()
-        .map(|j| {
-            let mut vals: Vec<f64> = rows.iter().map(|&i| data.get(i, j)).collect();
+        .flat_map_iter(|g| {
+            let (j0, j1) = (g * GROUP, ((g + 1) * GROUP).min(d));
+            let mut cols: Vec<Vec<f64>> =
+                (j0..j1).map(|_| Vec::with_capacity(rows.len())).collect();
+            for &i in &rows {
+                for (c, &v) in cols.iter_mut().zip(&data.row(i)[j0..j1]) {
+                    c.push(v);
+                }
+            }
+            cols
+        })
+        .collect();
+    columns
+        .into_par_iter()
+        .map(|mut vals| {
             vals.sort_unstable_by(f64::total_cmp);
             let mut counts: Vec<(f64, usize)> = Vec::new();
             for v in vals {
@@ -141,8 +157,23 @@ pub(crate) fn find_thresholds(data: &Dataset, max_bins: usize, seed: u64) -> Vec
         .collect()
 }
 
+/// Features per block when reading row-major data column by column.
+const GROUP: usize = 16;
+
+/// The bin of `x`: the number of thresholds below it (`x <= t` goes left of `t`).
+/// Short threshold lists are counted branch-free (vectorisable); long ones
+/// are binary-searched.
+#[inline]
+fn bin_of(t: &[f64], x: f64) -> usize {
+    if t.len() <= 64 {
+        t.iter().map(|&th| usize::from(th < x)).sum()
+    } else {
+        t.partition_point(|&th| th < x)
+    }
+}
+
 /// A bin index type (`u8` when every feature has at most 256 bins, else `u16`).
-pub(crate) trait Bin: Copy + Send + Sync + 'static {
+pub(crate) trait Bin: Copy + Default + Send + Sync + 'static {
     fn from_usize(v: usize) -> Self;
     fn idx(self) -> usize;
 }
@@ -181,16 +212,25 @@ impl<B: Bin> Binned<B> {
         let n = data.n_rows();
         let d = data.n_features();
         let mut cols: Vec<B> = vec![B::from_usize(0); n * d];
-        cols.par_chunks_mut(n.max(1))
+        // Sparse data (MNIST is ~81 % zeros): the bin of 0.0 per feature, once.
+        let zero_bins: Vec<usize> = thresholds.iter().map(|t| bin_of(t, 0.0)).collect();
+        // Feature groups of GROUP columns: each task reads one short contiguous
+        // slice per row and writes GROUP column-major runs.
+        cols.par_chunks_mut((n * GROUP).max(1))
             .enumerate()
-            .for_each(|(j, col)| {
-                let t = &thresholds[j];
-                if t.is_empty() {
-                    return;
-                }
-                for (i, c) in col.iter_mut().enumerate() {
-                    let x = data.get(i, j);
-                    *c = B::from_usize(t.partition_point(|&th| th < x));
+            .for_each(|(g, block)| {
+                let j0 = g * GROUP;
+                let width = block.len() / n.max(1);
+                for i in 0..n {
+                    let row = &data.row(i)[j0..j0 + width];
+                    for (k, &x) in row.iter().enumerate() {
+                        let t = &thresholds[j0 + k];
+                        if !t.is_empty() && x != 0.0 {
+                            block[k * n + i] = B::from_usize(bin_of(t, x));
+                        } else if !t.is_empty() {
+                            block[k * n + i] = B::from_usize(zero_bins[j0 + k]);
+                        }
+                    }
                 }
             });
         let max_bins = thresholds.iter().map(|t| t.len() + 1).max().unwrap_or(1);
@@ -382,31 +422,87 @@ impl<B: Bin> Grower<'_, B> {
             && weight_of(self.regression, totals) >= 2.0 * self.cfg.min_instances
     }
 
-    /// Histogram of `rows` over `features`: layout `[feature pos][bin][stride]`.
-    fn hist(&self, rows: &[u32], features: &[usize]) -> Vec<f64> {
+    /// Histogram of one node over `features`: layout `[feature pos][bin][stride]`.
+    ///
+    /// Hot loop of the learner. `part` holds the node's bins contiguously per
+    /// feature (see [`Grower::grow`]), so reads are sequential; `ys`/`ws` are the
+    /// node's labels and weights in the same order. Counts go into four
+    /// interleaved partial histograms so that runs of rows in the same bin
+    /// (most MNIST pixels are 0) do not serialise on one memory location.
+    #[allow(clippy::too_many_arguments)]
+    fn hist(
+        &self,
+        part: &[B],
+        m: usize,
+        start: usize,
+        end: usize,
+        rows: &[u32],
+        features: &[usize],
+    ) -> Vec<f64> {
         let block = self.binned.max_bins * self.stride;
         let mut h = vec![0.0; block * features.len()];
+        let s = self.stride;
+        let class_y: Option<Vec<u32>> = match self.target {
+            Target::Class { y, .. } => Some(rows.iter().map(|&r| y[r as usize]).collect()),
+            Target::Real { .. } => None,
+        };
+        let ws: Option<Vec<f64>> = self
+            .weights
+            .map(|w| rows.iter().map(|&r| w[r as usize]).collect());
         let fill = |(fi, out): (usize, &mut [f64])| {
-            let col = self.binned.col(features[fi]);
-            let s = self.stride;
-            match (self.target, self.weights) {
-                (Target::Class { y, .. }, None) => {
-                    for &r in rows {
-                        let r = r as usize;
-                        out[col[r].idx() * s + y[r] as usize] += 1.0;
+            let f = features[fi];
+            let col = &part[f * m + start..f * m + end];
+            match (&class_y, &ws) {
+                (Some(ys), None) => {
+                    let mut part = vec![0u32; 4 * block];
+                    let (p0, rest) = part.split_at_mut(block);
+                    let (p1, rest) = rest.split_at_mut(block);
+                    let (p2, p3) = rest.split_at_mut(block);
+                    let mut bc = col.chunks_exact(4);
+                    let mut yc = ys.chunks_exact(4);
+                    for (b, y) in (&mut bc).zip(&mut yc) {
+                        p0[b[0].idx() * s + y[0] as usize] += 1;
+                        p1[b[1].idx() * s + y[1] as usize] += 1;
+                        p2[b[2].idx() * s + y[2] as usize] += 1;
+                        p3[b[3].idx() * s + y[3] as usize] += 1;
+                    }
+                    for (b, y) in bc.remainder().iter().zip(yc.remainder()) {
+                        p0[b.idx() * s + *y as usize] += 1;
+                    }
+                    for (i, o) in out.iter_mut().enumerate() {
+                        *o = f64::from(p0[i] + p1[i] + p2[i] + p3[i]);
                     }
                 }
-                (Target::Class { y, .. }, Some(w)) => {
-                    for &r in rows {
-                        let r = r as usize;
-                        out[col[r].idx() * s + y[r] as usize] += w[r];
+                (Some(ys), Some(ws)) => {
+                    let mut part = vec![0.0f64; 2 * block];
+                    let (p0, p1) = part.split_at_mut(block);
+                    let mut bc = col.chunks_exact(2);
+                    let mut yc = ys.chunks_exact(2);
+                    let mut wc = ws.chunks_exact(2);
+                    for ((b, y), w) in (&mut bc).zip(&mut yc).zip(&mut wc) {
+                        p0[b[0].idx() * s + y[0] as usize] += w[0];
+                        p1[b[1].idx() * s + y[1] as usize] += w[1];
+                    }
+                    for ((b, y), w) in bc
+                        .remainder()
+                        .iter()
+                        .zip(yc.remainder())
+                        .zip(wc.remainder())
+                    {
+                        p0[b.idx() * s + *y as usize] += w;
+                    }
+                    for (i, o) in out.iter_mut().enumerate() {
+                        *o = p0[i] + p1[i];
                     }
                 }
-                (t, w) => {
-                    for &r in rows {
-                        let r = r as usize;
-                        let b = col[r].idx() * s;
-                        t.add(&mut out[b..b + s], r, w.map_or(1.0, |w| w[r]));
+                _ => {
+                    for (k, (&r, b)) in rows.iter().zip(col).enumerate() {
+                        let b = b.idx() * s;
+                        self.target.add(
+                            &mut out[b..b + s],
+                            r as usize,
+                            ws.as_ref().map_or(1.0, |w| w[k]),
+                        );
                     }
                 }
             }
@@ -420,6 +516,12 @@ impl<B: Bin> Grower<'_, B> {
     }
 
     /// Best (gain, feature, split index, left stats) over `features`.
+    ///
+    /// Scans each feature's bins left to right keeping running left/right
+    /// stats. Bins with no rows are skipped: they give the same partition as
+    /// the previous split, and ties keep the first (lowest feature, lowest
+    /// threshold) split, so skipping changes nothing. Gini keeps running sums of
+    /// squares, so a bin costs O(classes) instead of O(classes) twice per side.
     fn best_split(
         &self,
         hist: &[f64],
@@ -431,7 +533,9 @@ impl<B: Bin> Grower<'_, B> {
         let imp = self.cfg.impurity;
         let parent_imp = imp.of(totals);
         let total_w = weight_of(self.regression, totals);
-        let mut best: Option<(f64, usize, usize, Vec<f64>)> = None;
+        let min = self.cfg.min_instances;
+        let gini = imp == Impurity::Gini;
+        let mut best: Option<(f64, usize, usize)> = None;
         let mut left = vec![0.0; s];
         let mut right = vec![0.0; s];
         for (fi, &f) in features.iter().enumerate() {
@@ -441,38 +545,89 @@ impl<B: Bin> Grower<'_, B> {
             }
             let h = &hist[fi * block..(fi + 1) * block];
             left.iter_mut().for_each(|v| *v = 0.0);
+            right.copy_from_slice(totals);
+            let mut ls2 = 0.0;
+            let mut rs2: f64 = totals.iter().map(|v| v * v).sum();
+            let mut wl = 0.0;
             for b in 0..n_splits {
+                let hb = &h[b * s..(b + 1) * s];
+                let mut moved = 0.0;
                 for c in 0..s {
-                    left[c] += h[b * s + c];
-                    right[c] = totals[c] - left[c];
+                    let x = hb[c];
+                    if x != 0.0 {
+                        ls2 += x * (2.0 * left[c] + x);
+                        rs2 += x * (x - 2.0 * right[c]);
+                        left[c] += x;
+                        right[c] -= x;
+                        moved += x;
+                    }
                 }
-                let wl = weight_of(self.regression, &left);
-                let wr = total_w - wl;
-                if wl < self.cfg.min_instances
-                    || wr < self.cfg.min_instances
-                    || wl <= 0.0
-                    || wr <= 0.0
-                {
+                if moved == 0.0 {
                     continue;
                 }
-                let gain =
-                    parent_imp - (wl / total_w) * imp.of(&left) - (wr / total_w) * imp.of(&right);
+                if self.regression {
+                    wl = left[0];
+                } else {
+                    wl += moved;
+                }
+                let wr = total_w - wl;
+                if wl < min || wr < min || wl <= 0.0 || wr <= 0.0 {
+                    continue;
+                }
+                let (il, ir) = if gini {
+                    (1.0 - ls2 / (wl * wl), 1.0 - rs2 / (wr * wr))
+                } else {
+                    (imp.of(&left), imp.of(&right))
+                };
+                let gain = parent_imp - (wl / total_w) * il - (wr / total_w) * ir;
                 if gain < self.cfg.min_info_gain {
                     continue;
                 }
-                if best.as_ref().is_none_or(|(g, ..)| gain > *g) {
-                    best = Some((gain, f, b, left.clone()));
+                if best.is_none_or(|(g, ..)| gain > g) {
+                    best = Some((gain, f, b));
                 }
             }
         }
-        best.filter(|(g, ..)| *g > 1e-12)
+        let (gain, f, b) = best.filter(|(g, ..)| *g > 1e-12)?;
+        let fi = features.iter().position(|&x| x == f)?;
+        let h = &hist[fi * block..(fi + 1) * block];
+        let mut left = vec![0.0; s];
+        for bin in 0..=b {
+            for c in 0..s {
+                left[c] += h[bin * s + c];
+            }
+        }
+        Some((gain, f, b, left))
     }
 
+    /// Grows the tree on `rows`.
+    ///
+    /// `part` is a private copy of the bins of `rows`, column-major, kept in the
+    /// same order as `rows`: a node owns positions `start..end` of `rows` and of
+    /// every feature's column in `part`. Splitting a node stably partitions
+    /// that range in `rows` and in every column (a sequential byte copy), so a
+    /// histogram build reads contiguous memory instead of gathering rows from
+    /// a 47 MB matrix (which made the gather cache-miss bound).
     fn grow(&self, mut rows: Vec<u32>) -> Tree {
-        let all_features: Vec<usize> = (0..self.binned.n_features()).collect();
+        let d = self.binned.n_features();
+        let m = rows.len();
+        let all_features: Vec<usize> = (0..d).collect();
         let subtraction = self.cfg.features_per_node.is_none();
         let mut rng = crate::data::rng(sub_seed(self.cfg.seed, 0xF00D));
-        let mut scratch: Vec<u32> = Vec::with_capacity(rows.len());
+        let mut part: Vec<B> = vec![B::from_usize(0); m * d];
+        let fill_part = |(f, out): (usize, &mut [B])| {
+            let col = self.binned.col(f);
+            for (o, &r) in out.iter_mut().zip(&rows) {
+                *o = col[r as usize];
+            }
+        };
+        if self.cfg.parallel {
+            part.par_chunks_mut(m.max(1))
+                .enumerate()
+                .for_each(fill_part);
+        } else {
+            part.chunks_mut(m.max(1)).enumerate().for_each(fill_part);
+        }
         let mut totals = vec![0.0; self.stride];
         for &r in &rows {
             self.target.add(
@@ -488,11 +643,13 @@ impl<B: Bin> Grower<'_, B> {
         let mut stack = vec![Work {
             node: 0,
             start: 0,
-            end: rows.len(),
+            end: m,
             depth: 0,
             totals,
             hist: None,
         }];
+        let mut mask: Vec<u8> = Vec::with_capacity(m);
+        let mut scratch_rows: Vec<u32> = Vec::with_capacity(m);
         while let Some(w) = stack.pop() {
             if !self.can_split(w.depth, &w.totals) {
                 nodes[w.node] = self.leaf(&w.totals);
@@ -500,8 +657,8 @@ impl<B: Bin> Grower<'_, B> {
             }
             let sampled: Vec<usize>;
             let features: &[usize] = match self.cfg.features_per_node {
-                Some(m) if m < all_features.len() => {
-                    let mut v = sample(&mut rng, all_features.len(), m).into_vec();
+                Some(k) if k < d => {
+                    let mut v = sample(&mut rng, d, k).into_vec();
                     v.sort_unstable();
                     sampled = v;
                     &sampled
@@ -510,28 +667,13 @@ impl<B: Bin> Grower<'_, B> {
             };
             let hist = match w.hist {
                 Some(h) => h,
-                None => self.hist(&rows[w.start..w.end], features),
+                None => self.hist(&part, m, w.start, w.end, &rows[w.start..w.end], features),
             };
             let Some((gain, f, b, left_totals)) = self.best_split(&hist, features, &w.totals)
             else {
                 nodes[w.node] = self.leaf(&w.totals);
                 continue;
             };
-            // Stable partition of the node's rows: bin <= b goes left.
-            let col = self.binned.col(f);
-            let seg = &mut rows[w.start..w.end];
-            scratch.clear();
-            let mut nl = 0;
-            for i in 0..seg.len() {
-                let r = seg[i];
-                if col[r as usize].idx() <= b {
-                    seg[nl] = r;
-                    nl += 1;
-                } else {
-                    scratch.push(r);
-                }
-            }
-            seg[nl..].copy_from_slice(&scratch);
             let right_totals: Vec<f64> = w
                 .totals
                 .iter()
@@ -554,48 +696,76 @@ impl<B: Bin> Grower<'_, B> {
                 right: r_id,
                 gain,
             };
-            let mid = w.start + nl;
+            let depth = w.depth + 1;
+            let need_l = self.can_split(depth, &left_totals);
+            let need_r = self.can_split(depth, &right_totals);
+            if !need_l && !need_r {
+                // both children are leaves: their stats are known, no partition needed
+                nodes[l_id] = self.leaf(&left_totals);
+                nodes[r_id] = self.leaf(&right_totals);
+                continue;
+            }
+            // Stable partition of rows and of every column: bin <= b goes left.
+            mask.clear();
+            mask.extend(
+                part[f * m + w.start..f * m + w.end]
+                    .iter()
+                    .map(|v| u8::from(v.idx() <= b)),
+            );
+            let nl = stable_partition(&mut rows[w.start..w.end], &mask, &mut scratch_rows);
+            let (start, end) = (w.start, w.end);
+            // Features without split candidates are never read: skip them.
+            let split_col = |(j, col): (usize, &mut [B]), scratch: &mut Vec<B>| {
+                if !self.binned.thresholds[j].is_empty() {
+                    stable_partition(&mut col[start..end], &mask, scratch);
+                }
+            };
+            if self.cfg.parallel && (end - start) * d > 100_000 {
+                part.par_chunks_mut(m)
+                    .enumerate()
+                    .for_each_init(Vec::new, |scratch, c| split_col(c, scratch));
+            } else {
+                let mut scratch = Vec::new();
+                part.chunks_mut(m)
+                    .enumerate()
+                    .for_each(|c| split_col(c, &mut scratch));
+            }
+            let mid = start + nl;
             let mut lh = None;
             let mut rh = None;
             if subtraction {
-                let need_l = self.can_split(w.depth + 1, &left_totals);
-                let need_r = self.can_split(w.depth + 1, &right_totals);
-                if need_l || need_r {
-                    let left_smaller = nl <= (w.end - w.start) - nl;
-                    let (s_rows, _) = if left_smaller {
-                        (&rows[w.start..mid], ())
-                    } else {
-                        (&rows[mid..w.end], ())
-                    };
-                    let small = self.hist(s_rows, features);
-                    let need_large = if left_smaller { need_r } else { need_l };
-                    let large = need_large.then(|| {
-                        hist.iter()
-                            .zip(&small)
-                            .map(|(p, s)| p - s)
-                            .collect::<Vec<f64>>()
-                    });
-                    if left_smaller {
-                        lh = Some(small);
-                        rh = large;
-                    } else {
-                        rh = Some(small);
-                        lh = large;
-                    }
+                let left_smaller = nl <= (end - start) - nl;
+                let small = if left_smaller {
+                    self.hist(&part, m, start, mid, &rows[start..mid], features)
+                } else {
+                    self.hist(&part, m, mid, end, &rows[mid..end], features)
+                };
+                let need_large = if left_smaller { need_r } else { need_l };
+                let large = need_large.then(|| {
+                    hist.iter()
+                        .zip(&small)
+                        .map(|(p, s)| p - s)
+                        .collect::<Vec<f64>>()
+                });
+                if left_smaller {
+                    lh = Some(small);
+                    rh = large;
+                } else {
+                    rh = Some(small);
+                    lh = large;
                 }
             }
-            let depth = w.depth + 1;
             stack.push(Work {
                 node: r_id,
                 start: mid,
-                end: w.end,
+                end,
                 depth,
                 totals: right_totals,
                 hist: rh,
             });
             stack.push(Work {
                 node: l_id,
-                start: w.start,
+                start,
                 end: mid,
                 depth,
                 totals: left_totals,
@@ -604,6 +774,25 @@ impl<B: Bin> Grower<'_, B> {
         }
         Tree { nodes }
     }
+}
+
+/// Moves the elements whose `mask` is 1 to the front, keeping order on both
+/// sides; returns how many went to the front. Branch-free: every element is
+/// written to both destinations and only the cursors depend on the mask.
+fn stable_partition<T: Copy + Default>(seg: &mut [T], mask: &[u8], scratch: &mut Vec<T>) -> usize {
+    scratch.clear();
+    scratch.resize(seg.len(), T::default());
+    let (mut nl, mut nr) = (0usize, 0usize);
+    for i in 0..seg.len() {
+        let v = seg[i];
+        let l = usize::from(mask[i]);
+        seg[nl] = v;
+        scratch[nr] = v;
+        nl += l;
+        nr += 1 - l;
+    }
+    seg[nl..].copy_from_slice(&scratch[..nr]);
+    nl
 }
 
 /// Binned data of either bin width.

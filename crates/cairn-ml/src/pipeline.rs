@@ -181,7 +181,7 @@ impl Pipeline {
             None => {
                 let mut hit = false;
                 for st in &mut self.stages {
-                    if st.stage.get_param(&r.name).is_some() {
+                    if st.stage.param_names().contains(&r.name.as_str()) {
                         st.stage.set_param(&r.name, v)?;
                         hit = true;
                     }

@@ -1,9 +1,9 @@
 //! The crate's single integration-test binary (one link step); modules by area.
 
 mod integration {
-    pub mod agreement;
-    pub mod datasets;
-    pub mod persistence;
-    pub mod selection;
-    pub mod support;
+    mod agreement;
+    mod datasets;
+    mod persistence;
+    mod selection;
+    mod support;
 }

@@ -6,8 +6,11 @@ use cairn_ml::evaluation::MulticlassClassificationEvaluator;
 use cairn_ml::prelude::*;
 use std::sync::Mutex;
 
+/// (index, param pairs, fold metrics, average, number of estimator params)
+type Seen = (usize, Vec<(String, String)>, Vec<f64>, f64, usize);
+
 #[derive(Default)]
-struct Log(Mutex<Vec<(usize, Vec<(String, String)>, Vec<f64>, f64, usize)>>);
+struct Log(Mutex<Vec<Seen>>);
 
 impl CvObserver for Log {
     fn on_candidate(&self, r: &CandidateResult<'_>) {

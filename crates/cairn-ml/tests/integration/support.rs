@@ -5,7 +5,7 @@ use cairn_ml::prelude::*;
 use std::path::PathBuf;
 
 /// `../shared/datasets` relative to the repository root.
-pub fn datasets() -> PathBuf {
+pub(crate) fn datasets() -> PathBuf {
     let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/datasets");
     assert!(
         p.join("README.md").exists(),
@@ -16,7 +16,7 @@ pub fn datasets() -> PathBuf {
 }
 
 /// Reads a toy CSV with its `target` label column.
-pub fn toy(name: &str) -> Dataset {
+pub(crate) fn toy(name: &str) -> Dataset {
     read_csv(
         datasets().join(format!("{name}.csv")),
         &CsvOptions::with_label("target"),
@@ -25,7 +25,7 @@ pub fn toy(name: &str) -> Dataset {
 }
 
 /// The toy set with standardized features (scikit-learn's StandardScaler, fit on all rows).
-pub fn toy_scaled(name: &str) -> Dataset {
+pub(crate) fn toy_scaled(name: &str) -> Dataset {
     let d = toy(name);
     StandardScaler::new()
         .with_mean(true)
@@ -35,7 +35,7 @@ pub fn toy_scaled(name: &str) -> Dataset {
         .unwrap()
 }
 
-pub fn sha256_hex(data: &[u8]) -> String {
+pub(crate) fn sha256_hex(data: &[u8]) -> String {
     const K: [u32; 64] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4,
         0xab1c5ed5, 0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe,

@@ -97,12 +97,18 @@ fn weight_of(regression: bool, stats: &[f64]) -> f64 {
 pub(crate) fn find_thresholds(data: &Dataset, max_bins: usize, seed: u64) -> Vec<Vec<f64>> {
     let n = data.n_rows();
     let required = (max_bins * max_bins).max(10_000);
-    let rows: Vec<usize> = if required < n {
+    // Spark counts zeros as the *expected* sample size minus the sampled
+    // non-zero values (its sampling works on sparse vectors), so the zero count
+    // and the stride use floor(fraction * n), not the Bernoulli draw's size.
+    let (rows, expected): (Vec<usize>, usize) = if required < n {
         let fraction = required as f64 / n as f64;
         let mut rng = crate::data::rng(sub_seed(seed, 0x5EED));
-        (0..n).filter(|_| rng.random::<f64>() < fraction).collect()
+        (
+            (0..n).filter(|_| rng.random::<f64>() < fraction).collect(),
+            (fraction * n as f64) as usize,
+        )
     } else {
-        (0..n).collect()
+        ((0..n).collect(), n)
     };
     let num_splits = max_bins - 1;
     let d = data.n_features();
@@ -125,13 +131,19 @@ pub(crate) fn find_thresholds(data: &Dataset, max_bins: usize, seed: u64) -> Vec
     columns
         .into_par_iter()
         .map(|mut vals| {
+            vals.retain(|&v| v != 0.0);
             vals.sort_unstable_by(f64::total_cmp);
             let mut counts: Vec<(f64, usize)> = Vec::new();
-            for v in vals {
+            for v in vals.iter().copied() {
                 match counts.last_mut() {
                     Some((last, c)) if *last == v => *c += 1,
                     _ => counts.push((v, 1)),
                 }
+            }
+            let zeros = expected.saturating_sub(vals.len());
+            if zeros > 0 {
+                let at = counts.partition_point(|(v, _)| *v < 0.0);
+                counts.insert(at, (0.0, zeros));
             }
             let possible = counts.len().saturating_sub(1);
             if possible == 0 {
@@ -140,7 +152,8 @@ pub(crate) fn find_thresholds(data: &Dataset, max_bins: usize, seed: u64) -> Vec
             if possible <= num_splits {
                 return counts.windows(2).map(|w| (w[0].0 + w[1].0) / 2.0).collect();
             }
-            let stride = rows.len() as f64 / (num_splits + 1) as f64;
+            let total: usize = counts.iter().map(|(_, c)| c).sum();
+            let stride = total as f64 / (num_splits + 1) as f64;
             let mut out = Vec::with_capacity(num_splits);
             let mut current = counts[0].1 as f64;
             let mut target = stride;

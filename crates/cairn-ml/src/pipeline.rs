@@ -1,0 +1,425 @@
+//! `Pipeline` (an estimator of named stages) and `PipelineModel` (its fitted
+//! form), with the versioned on-disk format.
+//!
+//! Stages are a closed enum ([`Stage`] / [`StageModel`]) rather than trait
+//! objects: that gives serde persistence, cloning for param-grid copies and
+//! exhaustive param routing for free. Adding an algorithm means adding a
+//! variant in both enums.
+//!
+//! # Saved format (version 1)
+//!
+//! [`PipelineModel::save`] writes one JSON file, `<dir>/pipeline_model.json`:
+//!
+//! ```json
+//! {
+//!   "format": "cairn-ml/pipeline-model",
+//!   "version": 1,
+//!   "stages": [
+//!     {"name": "indexer", "stage": {"type": "StringIndexerModel",
+//!                                    "model": {"input_col": "label", "handle_invalid": "error",
+//!                                              "labels": ["1.0", "7.0"]}}},
+//!     {"name": "dt", "stage": {"type": "DecisionTreeClassificationModel",
+//!                               "model": {"tree": {"nodes": [...]}, "num_classes": 10,
+//!                                         "num_features": 784}}}
+//!   ]
+//! }
+//! ```
+//!
+//! `type` is the [`StageModel`] variant; `model` is that model's fields
+//! (serde names as in the Rust structs). Floats are written in shortest
+//! round-trip form, so a loaded model predicts bit-for-bit as the saved one.
+//! Readers reject another `format` or a `version` they do not know.
+
+use crate::data::Dataset;
+use crate::error::{MlError, Result};
+use crate::feature::{
+    Binarizer, StandardScaler, StandardScalerModel, StringIndexer, StringIndexerModel,
+};
+use crate::linear::{LogisticRegression, LogisticRegressionModel};
+use crate::param::{HasParams, ParamMap, ParamRef, ParamValue};
+use crate::svm::{Svc, SvcModel};
+use crate::traits::{Estimator, Transformer};
+use crate::tree::{
+    DecisionTreeClassificationModel, DecisionTreeClassifier, DecisionTreeRegressionModel,
+    DecisionTreeRegressor, RandomForestClassificationModel, RandomForestClassifier,
+    RandomForestRegressionModel, RandomForestRegressor,
+};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+/// Format tag of a saved pipeline model.
+pub const FORMAT: &str = "cairn-ml/pipeline-model";
+/// Current format version.
+pub const FORMAT_VERSION: u32 = 1;
+/// File name inside the save directory.
+pub const MODEL_FILE: &str = "pipeline_model.json";
+
+macro_rules! stages {
+    ($($v:ident($t:ty) => $m:ident($mt:ty)),* $(,)?) => {
+        /// A pipeline stage (an estimator or a transformer).
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type", content = "params")]
+        pub enum Stage { $(#[allow(missing_docs)] $v($t)),* }
+
+        /// A fitted pipeline stage.
+        #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+        #[serde(tag = "type", content = "model")]
+        pub enum StageModel { $(#[allow(missing_docs)] $m($mt)),* }
+
+        $(impl From<$t> for Stage { fn from(s: $t) -> Self { Stage::$v(s) } })*
+
+        impl Stage {
+            fn inner(&self) -> &dyn HasParams { match self { $(Stage::$v(s) => s),* } }
+            fn inner_mut(&mut self) -> &mut dyn HasParams { match self { $(Stage::$v(s) => s),* } }
+            /// Fits this stage.
+            pub fn fit(&self, data: &Dataset) -> Result<StageModel> {
+                match self { $(Stage::$v(s) => Ok(StageModel::$m(s.fit(data)?))),* }
+            }
+            fn check_params(&self) -> Result<()> {
+                match self { $(Stage::$v(s) => s.check_params()),* }
+            }
+        }
+
+        impl StageModel {
+            fn inner(&self) -> &dyn Transformer { match self { $(StageModel::$m(m) => m),* } }
+        }
+    };
+}
+
+stages! {
+    StringIndexer(StringIndexer) => StringIndexerModel(StringIndexerModel),
+    StandardScaler(StandardScaler) => StandardScalerModel(StandardScalerModel),
+    Binarizer(Binarizer) => Binarizer(Binarizer),
+    DecisionTreeClassifier(DecisionTreeClassifier) => DecisionTreeClassificationModel(DecisionTreeClassificationModel),
+    DecisionTreeRegressor(DecisionTreeRegressor) => DecisionTreeRegressionModel(DecisionTreeRegressionModel),
+    RandomForestClassifier(RandomForestClassifier) => RandomForestClassificationModel(RandomForestClassificationModel),
+    RandomForestRegressor(RandomForestRegressor) => RandomForestRegressionModel(RandomForestRegressionModel),
+    LogisticRegression(LogisticRegression) => LogisticRegressionModel(LogisticRegressionModel),
+    Svc(Svc) => SvcModel(SvcModel),
+}
+
+impl HasParams for Stage {
+    fn type_name(&self) -> &'static str {
+        self.inner().type_name()
+    }
+    fn param_names(&self) -> &'static [&'static str] {
+        self.inner().param_names()
+    }
+    fn get_param(&self, name: &str) -> Option<ParamValue> {
+        self.inner().get_param(name)
+    }
+    fn set_param(&mut self, name: &str, value: &ParamValue) -> Result<()> {
+        self.inner_mut().set_param(name, value)
+    }
+}
+
+impl Transformer for StageModel {
+    fn transform(&self, data: &Dataset) -> Result<Dataset> {
+        self.inner().transform(data)
+    }
+}
+
+/// A stage with its name (used by stage-qualified param refs `name.param`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamedStage {
+    /// Unique name within the pipeline.
+    pub name: String,
+    /// The stage.
+    pub stage: Stage,
+}
+
+/// Spark's `Pipeline`: stages fitted in order, each on the output of the
+/// previous fitted stages.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Pipeline {
+    stages: Vec<NamedStage>,
+}
+
+impl Pipeline {
+    /// An empty pipeline.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Appends a stage named after its type (`DecisionTreeClassifier`, with
+    /// `_2`, `_3`, ... appended when the name is taken).
+    pub fn stage(self, stage: impl Into<Stage>) -> Self {
+        let stage = stage.into();
+        let base = stage.type_name().to_string();
+        let mut name = base.clone();
+        let mut k = 2;
+        while self.stages.iter().any(|s| s.name == name) {
+            name = format!("{base}_{k}");
+            k += 1;
+        }
+        self.named(&name, stage)
+    }
+    /// Appends a stage with an explicit name.
+    pub fn named(mut self, name: &str, stage: impl Into<Stage>) -> Self {
+        self.stages.push(NamedStage {
+            name: name.to_string(),
+            stage: stage.into(),
+        });
+        self
+    }
+    /// The stages.
+    pub fn stages(&self) -> &[NamedStage] {
+        &self.stages
+    }
+    fn apply(&mut self, r: &ParamRef, v: &ParamValue) -> Result<()> {
+        match &r.stage {
+            Some(s) => {
+                let st = self
+                    .stages
+                    .iter_mut()
+                    .find(|n| &n.name == s)
+                    .ok_or_else(|| MlError::UnknownParam {
+                        param: r.to_string(),
+                        target: "Pipeline (no stage of that name)".into(),
+                    })?;
+                st.stage.set_param(&r.name, v)
+            }
+            None => {
+                let mut hit = false;
+                for st in &mut self.stages {
+                    if st.stage.param_names().contains(&r.name.as_str()) {
+                        st.stage.set_param(&r.name, v)?;
+                        hit = true;
+                    }
+                }
+                if hit {
+                    Ok(())
+                } else {
+                    Err(MlError::UnknownParam {
+                        param: r.name.clone(),
+                        target: "any pipeline stage".into(),
+                    })
+                }
+            }
+        }
+    }
+}
+
+impl HasParams for Pipeline {
+    fn type_name(&self) -> &'static str {
+        "Pipeline"
+    }
+    fn param_names(&self) -> &'static [&'static str] {
+        &[]
+    }
+    /// `stage.param`, or a bare name (the first stage that has it).
+    fn get_param(&self, name: &str) -> Option<ParamValue> {
+        let r = ParamRef::from(name);
+        self.stages
+            .iter()
+            .filter(|s| r.stage.as_ref().is_none_or(|n| *n == s.name))
+            .find_map(|s| s.stage.get_param(&r.name))
+    }
+    fn set_param(&mut self, name: &str, value: &ParamValue) -> Result<()> {
+        self.apply(&ParamRef::from(name), value)
+    }
+    /// Every stage's params as `stage.param`.
+    fn params(&self) -> Vec<(String, ParamValue)> {
+        self.stages
+            .iter()
+            .flat_map(|s| {
+                s.stage
+                    .params()
+                    .into_iter()
+                    .map(move |(k, v)| (format!("{}.{k}", s.name), v))
+            })
+            .collect()
+    }
+}
+
+impl Estimator for Pipeline {
+    type Model = PipelineModel;
+    fn fit(&self, data: &Dataset) -> Result<PipelineModel> {
+        self.check_params()?;
+        let mut cur = std::borrow::Cow::Borrowed(data);
+        let mut out = Vec::with_capacity(self.stages.len());
+        for (i, s) in self.stages.iter().enumerate() {
+            let m = s.stage.fit(&cur)?;
+            if i + 1 < self.stages.len() {
+                cur = std::borrow::Cow::Owned(m.transform(&cur)?);
+            }
+            out.push(NamedStageModel {
+                name: s.name.clone(),
+                stage: m,
+            });
+        }
+        Ok(PipelineModel { stages: out })
+    }
+    fn copy_with(&self, map: &ParamMap) -> Result<Self> {
+        let mut p = self.clone();
+        for (r, v) in map.iter() {
+            p.apply(r, v)?;
+        }
+        Ok(p)
+    }
+    fn check_params(&self) -> Result<()> {
+        for s in &self.stages {
+            s.stage.check_params()?;
+        }
+        Ok(())
+    }
+}
+
+/// A fitted stage with its name.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NamedStageModel {
+    /// Stage name.
+    pub name: String,
+    /// The fitted stage.
+    pub stage: StageModel,
+}
+
+/// A fitted pipeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PipelineModel {
+    /// Fitted stages in order.
+    pub stages: Vec<NamedStageModel>,
+}
+
+#[derive(Serialize, Deserialize)]
+struct Envelope {
+    format: String,
+    version: u32,
+    stages: serde_json::Value,
+}
+
+impl Transformer for PipelineModel {
+    fn transform(&self, data: &Dataset) -> Result<Dataset> {
+        let mut cur = data.clone();
+        for s in &self.stages {
+            cur = s.stage.transform(&cur)?;
+        }
+        Ok(cur)
+    }
+}
+
+impl PipelineModel {
+    /// The fitted stage called `name`.
+    pub fn stage(&self, name: &str) -> Option<&StageModel> {
+        self.stages
+            .iter()
+            .find(|s| s.name == name)
+            .map(|s| &s.stage)
+    }
+    /// The saved JSON text (see the module docs for the format).
+    pub fn to_json(&self) -> Result<String> {
+        let stages = serde_json::to_value(&self.stages)
+            .map_err(|e| MlError::Fit(format!("serialise: {e}")))?;
+        serde_json::to_string(&Envelope {
+            format: FORMAT.into(),
+            version: FORMAT_VERSION,
+            stages,
+        })
+        .map_err(|e| MlError::Fit(format!("serialise: {e}")))
+    }
+    /// Parses saved JSON text; `origin` names the source in errors.
+    pub fn from_json(text: &str, origin: &Path) -> Result<Self> {
+        let bad = |message: String| MlError::Format {
+            path: origin.to_path_buf(),
+            message,
+        };
+        let env: Envelope = serde_json::from_str(text)
+            .map_err(|e| bad(format!("not a saved pipeline model: {e}")))?;
+        if env.format != FORMAT {
+            return Err(bad(format!(
+                "format is {:?}, expected {FORMAT:?}",
+                env.format
+            )));
+        }
+        if env.version != FORMAT_VERSION {
+            return Err(bad(format!(
+                "format version {} is not supported (this build reads {FORMAT_VERSION})",
+                env.version
+            )));
+        }
+        let stages =
+            serde_json::from_value(env.stages).map_err(|e| bad(format!("bad stages: {e}")))?;
+        Ok(PipelineModel { stages })
+    }
+    /// Saves into directory `dir` (created if missing) as `dir/pipeline_model.json`.
+    pub fn save(&self, dir: impl AsRef<Path>) -> Result<()> {
+        let dir = dir.as_ref();
+        let io = |source| MlError::Io {
+            path: dir.to_path_buf(),
+            source,
+        };
+        std::fs::create_dir_all(dir).map_err(io)?;
+        let path = dir.join(MODEL_FILE);
+        std::fs::write(&path, self.to_json()?).map_err(|source| MlError::Io { path, source })
+    }
+    /// Loads what [`PipelineModel::save`] wrote.
+    pub fn load(dir: impl AsRef<Path>) -> Result<Self> {
+        let path = dir.as_ref().join(MODEL_FILE);
+        let text = std::fs::read_to_string(&path).map_err(|source| MlError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        Self::from_json(&text, &path)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pipe() -> Pipeline {
+        Pipeline::new()
+            .named("idx", StringIndexer::new())
+            .named("dt", DecisionTreeClassifier::new())
+    }
+
+    #[test]
+    fn params_route_to_stages() {
+        let p = pipe()
+            .copy_with(&ParamMap::new().put("maxDepth", 7).put("dt.maxBins", 8))
+            .unwrap();
+        assert_eq!(p.get_param("dt.maxDepth"), Some(ParamValue::Int(7)));
+        assert_eq!(p.get_param("maxBins"), Some(ParamValue::Int(8)));
+        let e = pipe()
+            .copy_with(&ParamMap::new().put("numTrees", 3))
+            .unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "unknown param 'numTrees' for any pipeline stage"
+        );
+        let e = pipe()
+            .copy_with(&ParamMap::new().put("rf.numTrees", 3))
+            .unwrap_err();
+        assert!(e.to_string().contains("rf.numTrees"));
+        assert!(pipe().params().iter().any(|(k, _)| k == "dt.minInfoGain"));
+        let auto = Pipeline::new()
+            .stage(Binarizer::new())
+            .stage(Binarizer::new());
+        assert_eq!(auto.stages()[1].name, "Binarizer_2");
+    }
+
+    #[test]
+    fn bad_stage_param_fails_before_fitting() {
+        let d = Dataset::from_rows(&[vec![0.0], vec![1.0]], Some(vec![3.0, 4.0])).unwrap();
+        let p = pipe()
+            .copy_with(&ParamMap::new().put("maxBins", 1))
+            .unwrap();
+        assert_eq!(
+            p.fit(&d).unwrap_err().to_string(),
+            "invalid param maxBins = 1: must be >= 2"
+        );
+    }
+
+    #[test]
+    fn format_is_checked() {
+        let d = Dataset::from_rows(&[vec![0.0], vec![1.0]], Some(vec![3.0, 4.0])).unwrap();
+        let m = pipe().fit(&d).unwrap();
+        let json = m.to_json().unwrap();
+        assert!(json.starts_with(r#"{"format":"cairn-ml/pipeline-model","version":1,"#));
+        let p = Path::new("x");
+        assert_eq!(PipelineModel::from_json(&json, p).unwrap(), m);
+        let v2 = json.replace("\"version\":1", "\"version\":2");
+        let e = PipelineModel::from_json(&v2, p).unwrap_err();
+        assert!(e.to_string().contains("format version 2 is not supported"));
+        assert!(PipelineModel::from_json("{}", p).is_err());
+    }
+}

@@ -1,0 +1,9 @@
+//! The crate's single integration-test binary (one link step); modules by area.
+
+mod integration {
+    mod agreement;
+    mod datasets;
+    mod persistence;
+    mod selection;
+    mod support;
+}

@@ -6,6 +6,8 @@
 //! hooks, and the loggers here turn each observation into runs, params and
 //! metrics with the candidates' real values.
 
+pub mod ml;
 pub mod tune;
 
+pub use ml::{CandidateLogger, Parent, fit_logged, log_pipeline_model};
 pub use tune::{TrialLogger, fmin_logged};

@@ -129,3 +129,124 @@ fn a_failed_search_fails_the_parent_run() {
     assert_eq!(runs.len(), 1);
     assert_eq!(runs[0].info.status, RunStatus::Failed);
 }
+
+mod model_selection {
+    use cairn_autolog::{Parent, fit_logged, log_pipeline_model};
+    use cairn_client::{RunOptions, Tracking};
+    use cairn_core::RunStatus;
+    use cairn_ml::evaluation::MulticlassClassificationEvaluator;
+    use cairn_ml::prelude::*;
+
+    fn iris() -> Dataset {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/datasets/iris.csv");
+        read_csv(path, &CsvOptions::with_label("target")).unwrap()
+    }
+
+    #[test]
+    fn cross_validation_logs_one_child_per_param_map() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = Tracking::embedded(dir.path().join("t.db")).unwrap();
+        let exp = t.set_experiment("cv").unwrap();
+        let data = iris();
+        let pipeline = Pipeline::new()
+            .named("indexer", StringIndexer::new())
+            .named("dt", DecisionTreeClassifier::new());
+        let grid = ParamGridBuilder::new()
+            .add_grid("maxDepth", [1, 2, 4])
+            .add_grid("maxBins", [4, 16])
+            .build();
+        let evaluator = MulticlassClassificationEvaluator::new("weightedPrecision").unwrap();
+        let cv = CrossValidator::new(pipeline, grid, &evaluator)
+            .num_folds(3)
+            .seed(42)
+            .parallelism(2);
+        let parent = t.start_run(RunOptions::new().name("cv")).unwrap();
+        let model = fit_logged(
+            &t,
+            Parent::Active(&parent),
+            &[("numFolds", "3".into())],
+            |obs| cv.fit_with(&data, obs),
+        )
+        .unwrap();
+        log_pipeline_model(&parent, &model.best_model, "model").unwrap();
+        let parent_id = parent.run_id().clone();
+        parent.end().unwrap();
+
+        let children = t
+            .search_runs(
+                &[exp],
+                &format!("tags.mlflow.parentRunId = '{parent_id}'"),
+                &[],
+                100,
+            )
+            .unwrap();
+        assert_eq!(children.len(), 6);
+        let depth2 = t
+            .search_runs(&[exp], "params.maxDepth = '2'", &[], 100)
+            .unwrap();
+        assert_eq!(
+            depth2.len(),
+            2,
+            "the runs search by the grid's param name finds the candidates"
+        );
+        for run in &children {
+            assert_eq!(run.info.status, RunStatus::Finished);
+            assert!(
+                run.params.iter().any(|p| p.key == "dt.impurity"),
+                "every stage param is logged"
+            );
+            let wp = run
+                .metrics
+                .iter()
+                .find(|m| m.key == "weightedPrecision")
+                .unwrap();
+            assert!(wp.value > 0.2 && wp.value <= 1.0);
+        }
+        let stored = t.store().get_run(&parent_id).unwrap();
+        assert!(stored.params.iter().any(|p| p.key == "best.maxDepth"));
+        assert!(
+            stored
+                .params
+                .iter()
+                .any(|p| p.key == "numFolds" && p.value == "3")
+        );
+        let best = stored
+            .metrics
+            .iter()
+            .find(|m| m.key == "best_avg_metric")
+            .unwrap();
+        assert_eq!(best.value, model.avg_metrics[model.best_index]);
+
+        // The saved model comes back and predicts identically.
+        let files = t.list_artifacts(&parent_id, "model").unwrap();
+        assert!(!files.is_empty());
+        let local = dir
+            .path()
+            .join("artifacts")
+            .join(format!("{exp}/{parent_id}/artifacts/model"));
+        let loaded = PipelineModel::load(&local).unwrap();
+        let a = model.best_model.transform(&data).unwrap();
+        let b = loaded.transform(&data).unwrap();
+        assert_eq!(a.prediction(), b.prediction());
+    }
+
+    #[test]
+    fn a_failing_fit_fails_the_run_it_created() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut t = Tracking::embedded(dir.path().join("t.db")).unwrap();
+        let exp = t.set_experiment("bad").unwrap();
+        let data = iris();
+        let grid = ParamGridBuilder::new().add_grid("maxDepth", [-1]).build();
+        let evaluator = MulticlassClassificationEvaluator::new("accuracy").unwrap();
+        let cv = CrossValidator::new(DecisionTreeClassifier::new(), grid, &evaluator);
+        let err = fit_logged(&t, Parent::New(RunOptions::new()), &[], |obs| {
+            cv.fit_with(&data, obs)
+        })
+        .unwrap_err();
+        assert!(err.to_string().contains("maxDepth"), "{err}");
+        let runs = t.search_runs(&[exp], "", &[], 10).unwrap();
+        assert_eq!(runs.len(), 1);
+        assert_eq!(runs[0].info.status, RunStatus::Failed);
+    }
+}

@@ -14,6 +14,7 @@
 
 pub mod anneal;
 pub mod cairn;
+mod cmaes;
 pub mod grid;
 pub mod parzen;
 pub mod random;
@@ -134,6 +135,11 @@ impl Algo {
             }),
             "default-no-local" => Algo::DefaultWith(cairn::CairnConfig {
                 local_search: false,
+                ..Default::default()
+            }),
+            // The portfolio plus a CMA-ES arm.
+            "default-cma" => Algo::DefaultWith(cairn::CairnConfig {
+                cma: true,
                 ..Default::default()
             }),
             "rand" | "random" => Algo::Random,

@@ -51,7 +51,7 @@ struct RunArgs {
     out: String,
 }
 
-const OPTIMIZERS: [&str; 8] = [
+const OPTIMIZERS: [&str; 9] = [
     "default",
     "tpe",
     "rand",
@@ -60,6 +60,7 @@ const OPTIMIZERS: [&str; 8] = [
     "default-no-anneal",
     "default-no-local",
     "default-cma",
+    "default-cma-no-local",
 ];
 
 struct Problem {

@@ -30,6 +30,16 @@
 //!   Beta(1 + s, 1 + f) posterior, where `s`/`f` are exponentially discounted
 //!   counts (half-life ≈ 23 trials) of the arm's finished proposals that did /
 //!   did not enter the good set of the trials finished before them.
+//! * **Noise handling**: when the local arm's step size first drops below
+//!   0.01 the incumbent is evaluated once more. Repeated points (this one or
+//!   any other) give a noise estimate `σ̂² = mean(Δloss²/2)`. With `σ̂ > 0`
+//!   the local arm's elite and the anneal arm's references are ranked by a
+//!   k-nearest-neighbour mean loss (`k = d + 1`) instead of single lucky
+//!   draws, and a local proposal within `2σ̂` of the incumbent's observed
+//!   loss counts as a 1/5-rule success. Deterministic objectives (`σ̂ = 0`)
+//!   keep the plain rules.
+//! * **CMA-ES arm** (opt-in, `CairnConfig::cma`): a textbook CMA-ES with
+//!   IPOP restarts over the incumbent branch's numeric dimensions.
 //!
 //! Sampler overhead: each finished trial's unit coordinates, loss and rank are
 //! cached in the sampler and only new trials are converted, so a suggestion
@@ -131,6 +141,13 @@ struct Cache {
     generation: Vec<u32>,
     /// The row beat every earlier ok row.
     improved: Vec<bool>,
+    /// Best ok loss before the row (`+inf` if none).
+    best_before: Vec<f64>,
+    /// First row of each distinct point (raw bits), to find repeated points.
+    first_of: std::collections::HashMap<Vec<u64>, usize>,
+    /// Σ (Δloss)²/2 over repeated ok points and their count: a noise-variance estimate.
+    dup_sq: f64,
+    dup_n: usize,
     /// The row entered the good set of the earlier rows.
     elite: Vec<bool>,
 }
@@ -146,6 +163,8 @@ pub struct CairnSampler {
     zcache: std::cell::RefCell<Vec<(u64, Vec<f64>)>>,
     /// Proposals not yet seen finished: raw bits → (arm, CMA generation), oldest first.
     proposed: Vec<(Vec<u64>, u8, u32)>,
+    /// Deliberate re-evaluations of the incumbent so far.
+    replicates: u32,
     /// State of the CMA-ES local arm.
     cma: Option<CmaArm>,
     /// CMA-ES generation counter over all restarts (tags proposals).
@@ -228,6 +247,7 @@ impl CairnSampler {
             groups: groups.into_iter().map(|(_, g)| g).collect(),
             cache: Cache::default(),
             proposed: Vec::new(),
+            replicates: 0,
             cma: None,
             cma_epoch: 0,
             cma_restarts: 0,
@@ -299,6 +319,10 @@ impl CairnSampler {
             c.generation.truncate(row);
             self.cma = None;
             c.improved.truncate(row);
+            c.best_before.truncate(row);
+            c.first_of.clear();
+            c.dup_sq = 0.0;
+            c.dup_n = 0;
             c.elite.truncate(row);
             c.sorted.retain(|&r| (r as usize) < row);
             c.active = vec![0; p];
@@ -357,6 +381,18 @@ impl CairnSampler {
                 f64::INFINITY
             };
             c.improved.push(ok && loss < best);
+            c.best_before.push(best);
+            match c.first_of.get(&key) {
+                Some(&r0) if ok && c.ok[r0] => {
+                    let dl = loss - c.loss[r0];
+                    c.dup_sq += 0.5 * dl * dl;
+                    c.dup_n += 1;
+                }
+                Some(_) => {}
+                None => {
+                    c.first_of.insert(key, r);
+                }
+            }
             c.elite.push(ok && loss < thr);
             c.loss.push(loss);
             c.ok.push(ok);
@@ -709,13 +745,66 @@ impl CairnSampler {
         out
     }
 
+    /// Noise standard deviation estimated from repeated points (0 if none).
+    fn noise_sd(&self) -> f64 {
+        let c = &self.cache;
+        if c.dup_n == 0 {
+            0.0
+        } else {
+            libm::sqrt(c.dup_sq / c.dup_n as f64)
+        }
+    }
+
+    /// Under noise: the `mu` rows with the best k-nearest-neighbour mean
+    /// loss (`k = d + 1`, neighbours among the best 256 rows of the pattern),
+    /// chosen among the `3·mu` best observed rows. Averaging `k` nearby
+    /// observations divides the noise variance by about `k`, so the elite is
+    /// no longer a collection of lucky draws.
+    fn smoothed_elite(&self, pid: u32, num: &[usize], mu: usize) -> Vec<usize> {
+        let c = &self.cache;
+        let pool: Vec<usize> = c
+            .sorted
+            .iter()
+            .map(|&r| r as usize)
+            .filter(|&r| c.pattern[r] == pid)
+            .take(256)
+            .collect();
+        let k = (num.len() + 1).min(pool.len());
+        let mut scored: Vec<(f64, usize)> = pool
+            .iter()
+            .take(3 * mu)
+            .map(|&r| {
+                let mut dist: Vec<(f64, usize)> = pool
+                    .iter()
+                    .map(|&q| {
+                        let d2: f64 = num
+                            .iter()
+                            .map(|&i| (self.unit(r, i) - self.unit(q, i)).powi(2))
+                            .sum();
+                        (d2, q)
+                    })
+                    .collect();
+                dist.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+                let m = dist[..k].iter().map(|&(_, q)| c.loss[q]).sum::<f64>() / k as f64;
+                (m, r)
+            })
+            .collect();
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        scored.iter().take(mu).map(|&(_, r)| r).collect()
+    }
+
     /// Rows whose outcome the local arm's step-size rule uses.
     fn local_scale(&self) -> f64 {
         let c = &self.cache;
+        // Under noise (repeated points disagree), a proposal within two
+        // noise standard deviations of the incumbent's observed loss counts
+        // as a success: the observed incumbent is a lucky draw, and
+        // comparing against it alone starves the rule of successes.
+        let tol = 2.0 * self.noise_sd();
         let mut log_s = libm::log(0.1);
         for r in 0..c.n {
             if c.arm[r] == ARM_LOCAL && c.ok[r] {
-                if c.improved[r] {
+                if c.loss[r] < c.best_before[r] + tol {
                     log_s += 0.8
                 } else {
                     log_s -= 0.2
@@ -746,13 +835,16 @@ impl CairnSampler {
             return None;
         }
         let mu = n_same.min((d + 1).max(5)).min(n_same / 2 + 1).max(2);
-        let elite: Vec<usize> = c
+        let mut elite: Vec<usize> = c
             .sorted
             .iter()
             .map(|&r| r as usize)
             .filter(|&r| c.pattern[r] == pid)
             .take(mu)
             .collect();
+        if self.noise_sd() > 0.0 {
+            elite = self.smoothed_elite(pid, &num, mu);
+        }
         let raw: Vec<f64> = (0..mu)
             .map(|i| libm::log(mu as f64 + 0.5) - libm::log(i as f64 + 1.0))
             .collect();
@@ -825,6 +917,27 @@ impl CairnSampler {
         if c.sorted.is_empty() {
             return None;
         }
+        // Under noise the reference ranking starts with the smoothed elite
+        // of the incumbent's branch (see `smoothed_elite`).
+        let order: Vec<u32> = if self.noise_sd() > 0.0 {
+            let pid = c.pattern[c.sorted[0] as usize];
+            let num = self.numeric_of(pid);
+            let mut o: Vec<u32> = self
+                .smoothed_elite(pid, &num, 10)
+                .into_iter()
+                .map(|r| r as u32)
+                .collect();
+            o.extend(
+                c.sorted
+                    .iter()
+                    .filter(|r| !o.contains(r))
+                    .copied()
+                    .collect::<Vec<_>>(),
+            );
+            o
+        } else {
+            c.sorted.clone()
+        };
         let mut out: Assignment = vec![None; space.len()];
         let mut refs: Vec<usize> = Vec::new();
         for (i, prm) in space.params().iter().enumerate() {
@@ -835,8 +948,7 @@ impl CairnSampler {
                 Some(&r) => Some(r),
                 None => {
                     let g = geometric(rng, 0.5) - 1;
-                    let act = c
-                        .sorted
+                    let act = order
                         .iter()
                         .filter(|&&r| !self.unit(r as usize, i).is_nan());
                     let n_act = act.clone().count();
@@ -1160,6 +1272,21 @@ impl Sampler for CairnSampler {
             let arm = self.choose_arm(rng);
             let proposal = match arm {
                 ARM_CMA => self.cma_propose(space, rng),
+                // Once the step size has collapsed, evaluate the incumbent
+                // again (once): if the two losses differ the objective is
+                // noisy and the step-size rule accounts for it. Not with
+                // trials in flight: parallel searches never get a duplicate
+                // point (their noise estimate uses natural repeats only).
+                ARM_LOCAL
+                    if self.replicates == 0
+                        && history.len() == self.cache.n
+                        && self.local_scale() < 1e-2 =>
+                {
+                    self.replicates += 1;
+                    let b = self.cache.sorted[0] as usize;
+                    let p = space.len();
+                    Some(self.cache.raw[b * p..(b + 1) * p].to_vec())
+                }
                 ARM_LOCAL => self.local(space, rng),
                 ARM_ANNEAL => self.anneal(space, rng),
                 _ => None,
@@ -1211,5 +1338,75 @@ mod tests {
         let n = 20_000;
         let mean: f64 = (0..n).map(|_| beta(&mut rng, 3.0, 1.0)).sum::<f64>() / n as f64;
         assert!((mean - 0.75).abs() < 0.01, "{mean}");
+    }
+}
+
+#[cfg(test)]
+mod noise_tests {
+    use super::*;
+    use crate::samplers::Observation;
+    use crate::space::{Expr, hp};
+
+    fn space2() -> Space {
+        Space::new(Expr::map(
+            ["x", "y"].map(|k| (k.to_string(), hp::uniform(k, 0.0, 1.0))),
+        ))
+        .unwrap()
+    }
+
+    /// Runs the sampler for `n` trials on `(x−0.3)² + (y−0.6)²` plus
+    /// Gaussian noise of standard deviation `sd`.
+    fn run(sd: f64, n: usize) -> CairnSampler {
+        let space = space2();
+        let mut s = CairnSampler::new(&space, CairnConfig::default());
+        let mut rng = math::rng_from_seed(11);
+        let mut noise = math::rng_from_seed(12);
+        let mut pts: Vec<Assignment> = Vec::new();
+        let mut losses: Vec<f64> = Vec::new();
+        for _ in 0..n {
+            let h = History {
+                obs: pts
+                    .iter()
+                    .zip(&losses)
+                    .map(|(v, &l)| Observation {
+                        vals: v,
+                        state: ObsState::Ok(l),
+                    })
+                    .collect(),
+            };
+            let a = s.suggest(&space, &h, &mut rng).unwrap();
+            let (x, y) = (a[0].unwrap(), a[1].unwrap());
+            let f = (x - 0.3).powi(2) + (y - 0.6).powi(2);
+            losses.push(f + sd * math::std_normal(&mut noise));
+            pts.push(a);
+        }
+        s
+    }
+
+    #[test]
+    fn noise_estimate_is_zero_for_deterministic_objectives() {
+        let s = run(0.0, 150);
+        assert_eq!(s.replicates, 1, "the incumbent was re-evaluated once");
+        assert_eq!(s.noise_sd(), 0.0);
+    }
+
+    #[test]
+    fn noise_estimate_detects_noise_and_smoothing_prefers_dense_good_regions() {
+        let s = run(0.05, 200);
+        assert_eq!(s.replicates, 1);
+        let sd = s.noise_sd();
+        // one repeated pair: the right order of magnitude, never zero
+        assert!(sd > 0.0 && sd < 0.5, "{sd}");
+        // the smoothed elite's mean lies near the true optimum
+        let c = &s.cache;
+        let pid = c.pattern[c.sorted[0] as usize];
+        let num = s.numeric_of(pid);
+        let el = s.smoothed_elite(pid, &num, 5);
+        let mx = el.iter().map(|&r| s.unit(r, 0)).sum::<f64>() / 5.0;
+        let my = el.iter().map(|&r| s.unit(r, 1)).sum::<f64>() / 5.0;
+        assert!(
+            (mx - 0.3).abs() < 0.15 && (my - 0.6).abs() < 0.15,
+            "{mx} {my}"
+        );
     }
 }

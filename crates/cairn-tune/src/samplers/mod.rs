@@ -142,6 +142,12 @@ impl Algo {
                 cma: true,
                 ..Default::default()
             }),
+            // CMA-ES in place of the 1/5-rule local arm.
+            "default-cma-no-local" => Algo::DefaultWith(cairn::CairnConfig {
+                cma: true,
+                local_search: false,
+                ..Default::default()
+            }),
             "rand" | "random" => Algo::Random,
             "tpe" => Algo::Tpe(Default::default()),
             "anneal" => Algo::Anneal(Default::default()),

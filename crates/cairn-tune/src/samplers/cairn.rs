@@ -784,8 +784,16 @@ impl CairnSampler {
                         (d2, q)
                     })
                     .collect();
-                dist.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
-                let m = dist[..k].iter().map(|&(_, q)| c.loss[q]).sum::<f64>() / k as f64;
+                // the k nearest (a total order, so the set is unique), summed
+                // nearest first
+                let ord =
+                    |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+                if k < dist.len() {
+                    dist.select_nth_unstable_by(k - 1, ord);
+                }
+                dist[..k].sort_by(ord);
+                let near: Vec<usize> = dist[..k].iter().map(|&(_, q)| q).collect();
+                let m = near.iter().map(|&q| c.loss[q]).sum::<f64>() / k as f64;
                 (m, r)
             })
             .collect();

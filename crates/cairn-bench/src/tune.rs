@@ -51,7 +51,7 @@ struct RunArgs {
     out: String,
 }
 
-const OPTIMIZERS: [&str; 7] = [
+const OPTIMIZERS: [&str; 9] = [
     "default",
     "tpe",
     "rand",
@@ -59,6 +59,8 @@ const OPTIMIZERS: [&str; 7] = [
     "default-tpe-only",
     "default-no-anneal",
     "default-no-local",
+    "default-cma",
+    "default-cma-no-local",
 ];
 
 struct Problem {

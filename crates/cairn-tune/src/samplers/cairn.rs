@@ -30,6 +30,16 @@
 //!   Beta(1 + s, 1 + f) posterior, where `s`/`f` are exponentially discounted
 //!   counts (half-life ≈ 23 trials) of the arm's finished proposals that did /
 //!   did not enter the good set of the trials finished before them.
+//! * **Noise handling**: when the local arm's step size first drops below
+//!   0.01 the incumbent is evaluated once more. Repeated points (this one or
+//!   any other) give a noise estimate `σ̂² = mean(Δloss²/2)`. With `σ̂ > 0`
+//!   the local arm's elite and the anneal arm's references are ranked by a
+//!   k-nearest-neighbour mean loss (`k = d + 1`) instead of single lucky
+//!   draws, and a local proposal within `2σ̂` of the incumbent's observed
+//!   loss counts as a 1/5-rule success. Deterministic objectives (`σ̂ = 0`)
+//!   keep the plain rules.
+//! * **CMA-ES arm** (opt-in, `CairnConfig::cma`): a textbook CMA-ES with
+//!   IPOP restarts over the incumbent branch's numeric dimensions.
 //!
 //! Sampler overhead: each finished trial's unit coordinates, loss and rank are
 //! cached in the sampler and only new trials are converted, so a suggestion
@@ -38,6 +48,7 @@
 // Dense small-matrix code reads best with explicit indices.
 #![allow(clippy::needless_range_loop)]
 
+use super::cmaes::Cma;
 use super::{History, ObsState, Sampler};
 use crate::math::{self, Rng};
 use crate::space::{Assignment, Dist, Space};
@@ -59,6 +70,11 @@ pub struct CairnConfig {
     pub local_search: bool,
     /// Enable the anneal arm.
     pub anneal: bool,
+    /// Enable a fourth arm running a textbook CMA-ES (IPOP restarts) over
+    /// the incumbent branch's numeric dimensions. Off by default: in the
+    /// 20-seed benchmark it helps levy/rosenbrock but costs styblinski-tang
+    /// and noisy-hartmann6 (see `cairn-bench/TUNING-RESULTS.md`).
+    pub cma: bool,
 }
 
 impl Default for CairnConfig {
@@ -71,6 +87,7 @@ impl Default for CairnConfig {
             max_above_kernels: 256,
             local_search: true,
             anneal: true,
+            cma: false,
         }
     }
 }
@@ -96,7 +113,8 @@ struct Group {
 const ARM_TPE: u8 = 0;
 const ARM_LOCAL: u8 = 1;
 const ARM_ANNEAL: u8 = 2;
-const N_ARMS: usize = 3;
+const ARM_CMA: u8 = 3;
+const N_ARMS: usize = 4;
 const NO_ARM: u8 = u8::MAX;
 
 /// Finished trials (history order, pending ones skipped), converted once.
@@ -119,8 +137,17 @@ struct Cache {
     patterns: Vec<Vec<bool>>,
     /// Arm that proposed the row (`NO_ARM` if unknown).
     arm: Vec<u8>,
+    /// CMA-ES generation the row was drawn for (local arm only).
+    generation: Vec<u32>,
     /// The row beat every earlier ok row.
     improved: Vec<bool>,
+    /// Best ok loss before the row (`+inf` if none).
+    best_before: Vec<f64>,
+    /// First row of each distinct point (raw bits), to find repeated points.
+    first_of: std::collections::HashMap<Vec<u64>, usize>,
+    /// Σ (Δloss)²/2 over repeated ok points and their count: a noise-variance estimate.
+    dup_sq: f64,
+    dup_n: usize,
     /// The row entered the good set of the earlier rows.
     elite: Vec<bool>,
 }
@@ -134,8 +161,32 @@ pub struct CairnSampler {
     cache: Cache,
     /// Per group: (bad-set bandwidth bits, per-row truncation constants).
     zcache: std::cell::RefCell<Vec<(u64, Vec<f64>)>>,
-    /// Proposals not yet seen finished: raw bits → arm (oldest first).
-    proposed: Vec<(Vec<u64>, u8)>,
+    /// Proposals not yet seen finished: raw bits → (arm, CMA generation), oldest first.
+    proposed: Vec<(Vec<u64>, u8, u32)>,
+    /// Deliberate re-evaluations of the incumbent so far.
+    replicates: u32,
+    /// State of the CMA-ES local arm.
+    cma: Option<CmaArm>,
+    /// CMA-ES generation counter over all restarts (tags proposals).
+    cma_epoch: u32,
+    /// IPOP restarts so far.
+    cma_restarts: u32,
+}
+
+/// The CMA-ES arm: one ES over the numeric dimensions of one activity pattern.
+#[derive(Debug)]
+struct CmaArm {
+    pattern: u32,
+    /// Parameter indices of the ES coordinates.
+    num: Vec<usize>,
+    es: Cma,
+    sigma0: f64,
+    /// Next cache row to scan for finished members.
+    scan: usize,
+    /// Finished rows drawn for the current generation.
+    members: Vec<usize>,
+    /// Last row injected into an update (an incumbent found by another arm).
+    injected: Option<usize>,
 }
 
 fn dim_of(dist: &Dist) -> Dim {
@@ -196,6 +247,10 @@ impl CairnSampler {
             groups: groups.into_iter().map(|(_, g)| g).collect(),
             cache: Cache::default(),
             proposed: Vec::new(),
+            replicates: 0,
+            cma: None,
+            cma_epoch: 0,
+            cma_restarts: 0,
         }
     }
 }
@@ -261,7 +316,13 @@ impl CairnSampler {
             c.ok.truncate(row);
             c.pattern.truncate(row);
             c.arm.truncate(row);
+            c.generation.truncate(row);
+            self.cma = None;
             c.improved.truncate(row);
+            c.best_before.truncate(row);
+            c.first_of.clear();
+            c.dup_sq = 0.0;
+            c.dup_n = 0;
             c.elite.truncate(row);
             c.sorted.retain(|&r| (r as usize) < row);
             c.active = vec![0; p];
@@ -297,11 +358,15 @@ impl CairnSampler {
             };
             c.pattern.push(pid as u32);
             let key = key_of(o.vals);
-            let arm = match self.proposed.iter().position(|(k, _)| *k == key) {
-                Some(i) => self.proposed.remove(i).1,
-                None => NO_ARM,
+            let (arm, generation) = match self.proposed.iter().position(|(k, _, _)| *k == key) {
+                Some(i) => {
+                    let (_, a, g) = self.proposed.remove(i);
+                    (a, g)
+                }
+                None => (NO_ARM, u32::MAX),
             };
             c.arm.push(arm);
+            c.generation.push(generation);
             let loss = o.rank_loss();
             let ok = matches!(o.state, ObsState::Ok(_));
             let n_ok = c.sorted.len();
@@ -316,6 +381,18 @@ impl CairnSampler {
                 f64::INFINITY
             };
             c.improved.push(ok && loss < best);
+            c.best_before.push(best);
+            match c.first_of.get(&key) {
+                Some(&r0) if ok && c.ok[r0] => {
+                    let dl = loss - c.loss[r0];
+                    c.dup_sq += 0.5 * dl * dl;
+                    c.dup_n += 1;
+                }
+                Some(_) => {}
+                None => {
+                    c.first_of.insert(key, r);
+                }
+            }
             c.elite.push(ok && loss < thr);
             c.loss.push(loss);
             c.ok.push(ok);
@@ -668,13 +745,74 @@ impl CairnSampler {
         out
     }
 
+    /// Noise standard deviation estimated from repeated points (0 if none).
+    fn noise_sd(&self) -> f64 {
+        let c = &self.cache;
+        if c.dup_n == 0 {
+            0.0
+        } else {
+            libm::sqrt(c.dup_sq / c.dup_n as f64)
+        }
+    }
+
+    /// Under noise: the `mu` rows with the best k-nearest-neighbour mean
+    /// loss (`k = d + 1`, neighbours among the best 256 rows of the pattern),
+    /// chosen among the `3·mu` best observed rows. Averaging `k` nearby
+    /// observations divides the noise variance by about `k`, so the elite is
+    /// no longer a collection of lucky draws.
+    fn smoothed_elite(&self, pid: u32, num: &[usize], mu: usize) -> Vec<usize> {
+        let c = &self.cache;
+        let pool: Vec<usize> = c
+            .sorted
+            .iter()
+            .map(|&r| r as usize)
+            .filter(|&r| c.pattern[r] == pid)
+            .take(256)
+            .collect();
+        let k = (num.len() + 1).min(pool.len());
+        let mut scored: Vec<(f64, usize)> = pool
+            .iter()
+            .take(3 * mu)
+            .map(|&r| {
+                let mut dist: Vec<(f64, usize)> = pool
+                    .iter()
+                    .map(|&q| {
+                        let d2: f64 = num
+                            .iter()
+                            .map(|&i| (self.unit(r, i) - self.unit(q, i)).powi(2))
+                            .sum();
+                        (d2, q)
+                    })
+                    .collect();
+                // the k nearest (a total order, so the set is unique), summed
+                // nearest first
+                let ord =
+                    |a: &(f64, usize), b: &(f64, usize)| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1));
+                if k < dist.len() {
+                    dist.select_nth_unstable_by(k - 1, ord);
+                }
+                dist[..k].sort_by(ord);
+                let near: Vec<usize> = dist[..k].iter().map(|&(_, q)| q).collect();
+                let m = near.iter().map(|&q| c.loss[q]).sum::<f64>() / k as f64;
+                (m, r)
+            })
+            .collect();
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0).then(a.1.cmp(&b.1)));
+        scored.iter().take(mu).map(|&(_, r)| r).collect()
+    }
+
     /// Rows whose outcome the local arm's step-size rule uses.
     fn local_scale(&self) -> f64 {
         let c = &self.cache;
+        // Under noise (repeated points disagree), a proposal within two
+        // noise standard deviations of the incumbent's observed loss counts
+        // as a success: the observed incumbent is a lucky draw, and
+        // comparing against it alone starves the rule of successes.
+        let tol = 2.0 * self.noise_sd();
         let mut log_s = libm::log(0.1);
         for r in 0..c.n {
             if c.arm[r] == ARM_LOCAL && c.ok[r] {
-                if c.improved[r] {
+                if c.loss[r] < c.best_before[r] + tol {
                     log_s += 0.8
                 } else {
                     log_s -= 0.2
@@ -705,13 +843,16 @@ impl CairnSampler {
             return None;
         }
         let mu = n_same.min((d + 1).max(5)).min(n_same / 2 + 1).max(2);
-        let elite: Vec<usize> = c
+        let mut elite: Vec<usize> = c
             .sorted
             .iter()
             .map(|&r| r as usize)
             .filter(|&r| c.pattern[r] == pid)
             .take(mu)
             .collect();
+        if self.noise_sd() > 0.0 {
+            elite = self.smoothed_elite(pid, &num, mu);
+        }
         let raw: Vec<f64> = (0..mu)
             .map(|i| libm::log(mu as f64 + 0.5) - libm::log(i as f64 + 1.0))
             .collect();
@@ -784,6 +925,27 @@ impl CairnSampler {
         if c.sorted.is_empty() {
             return None;
         }
+        // Under noise the reference ranking starts with the smoothed elite
+        // of the incumbent's branch (see `smoothed_elite`).
+        let order: Vec<u32> = if self.noise_sd() > 0.0 {
+            let pid = c.pattern[c.sorted[0] as usize];
+            let num = self.numeric_of(pid);
+            let mut o: Vec<u32> = self
+                .smoothed_elite(pid, &num, 10)
+                .into_iter()
+                .map(|r| r as u32)
+                .collect();
+            o.extend(
+                c.sorted
+                    .iter()
+                    .filter(|r| !o.contains(r))
+                    .copied()
+                    .collect::<Vec<_>>(),
+            );
+            o
+        } else {
+            c.sorted.clone()
+        };
         let mut out: Assignment = vec![None; space.len()];
         let mut refs: Vec<usize> = Vec::new();
         for (i, prm) in space.params().iter().enumerate() {
@@ -794,8 +956,7 @@ impl CairnSampler {
                 Some(&r) => Some(r),
                 None => {
                     let g = geometric(rng, 0.5) - 1;
-                    let act = c
-                        .sorted
+                    let act = order
                         .iter()
                         .filter(|&&r| !self.unit(r as usize, i).is_nan());
                     let n_act = act.clone().count();
@@ -867,7 +1028,7 @@ impl CairnSampler {
                 break;
             }
         }
-        let enabled = [true, self.cfg.local_search, self.cfg.anneal];
+        let enabled = [true, self.cfg.local_search, self.cfg.anneal, self.cfg.cma];
         let mut best = (f64::NEG_INFINITY, ARM_TPE);
         for a in 0..N_ARMS {
             if !enabled[a] {
@@ -934,6 +1095,172 @@ fn cholesky(a: &[Vec<f64>]) -> Option<Vec<Vec<f64>>> {
     Some(l)
 }
 
+/// Initial CMA-ES step size in unit coordinates.
+const CMA_SIGMA0: f64 = 1.0 / 6.0;
+
+fn identity(d: usize) -> Vec<f64> {
+    let mut m = vec![0.0; d * d];
+    for i in 0..d {
+        m[i * d + i] = 1.0;
+    }
+    m
+}
+
+impl CairnSampler {
+    /// Numeric parameters active in activity pattern `pid`.
+    fn numeric_of(&self, pid: u32) -> Vec<usize> {
+        let pattern = &self.cache.patterns[pid as usize];
+        (0..self.dims.len())
+            .filter(|&i| pattern[i] && matches!(self.dims[i], Dim::Num { .. }))
+            .collect()
+    }
+
+    /// First start, as the cmaes library / Optuna's CmaEsSampler: mean at
+    /// the centre of the box (the prior mean for unbounded dimensions),
+    /// `C = I`, `σ0 = 1/6` of the range. (A warm start from the mean and
+    /// covariance of the best random trials, WS-CMA-ES style, was measured
+    /// worse: ten random trials give a noisy mean and a too wide shape.)
+    fn cma_start(&self, pid: u32) -> Option<CmaArm> {
+        let num = self.numeric_of(pid);
+        let d = num.len();
+        if d == 0 {
+            return None;
+        }
+        Some(CmaArm {
+            pattern: pid,
+            es: Cma::new(
+                vec![0.5; d],
+                CMA_SIGMA0,
+                identity(d),
+                Cma::default_lambda(d),
+            ),
+            num,
+            sigma0: CMA_SIGMA0,
+            scan: self.cache.n,
+            members: Vec::new(),
+            injected: None,
+        })
+    }
+
+    /// IPOP restart (Auger & Hansen 2005): population doubled per restart,
+    /// mean uniform in the box, the first start's `σ0`.
+    fn cma_restart(&mut self, pid: u32, rng: &mut Rng) -> Option<CmaArm> {
+        let num = self.numeric_of(pid);
+        let d = num.len();
+        if d == 0 {
+            return None;
+        }
+        self.cma_restarts += 1;
+        let lambda = Cma::default_lambda(d) << self.cma_restarts.min(10);
+        let mean = num
+            .iter()
+            .map(|&i| match self.dims[i] {
+                Dim::Num { bounded: true, .. } => math::uniform01(rng),
+                _ => 0.5,
+            })
+            .collect();
+        Some(CmaArm {
+            pattern: pid,
+            num,
+            es: Cma::new(mean, CMA_SIGMA0, identity(d), lambda),
+            sigma0: CMA_SIGMA0,
+            scan: self.cache.n,
+            members: Vec::new(),
+            injected: None,
+        })
+    }
+
+    /// Feeds finished members of the current generation to the ES.
+    fn cma_tell(&mut self) {
+        let Some(mut arm) = self.cma.take() else {
+            return;
+        };
+        let c = &self.cache;
+        while arm.scan < c.n {
+            let r = arm.scan;
+            arm.scan += 1;
+            if c.arm[r] == ARM_CMA && c.generation[r] == self.cma_epoch {
+                arm.members.push(r);
+            }
+        }
+        if arm.members.len() >= arm.es.lambda {
+            let coords = |r: usize| -> Option<Vec<f64>> {
+                let x: Vec<f64> = arm.num.iter().map(|&i| self.unit(r, i)).collect();
+                x.iter().all(|v| !v.is_nan()).then_some(x)
+            };
+            let mut pts: Vec<(Vec<f64>, f64, bool)> = arm
+                .members
+                .iter()
+                .filter_map(|&r| coords(r).map(|x| (x, c.loss[r], false)))
+                .collect();
+            let gen_best = pts.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
+            // Inject the incumbent of the ES's branch when another arm found it.
+            if let Some(&b) = c
+                .sorted
+                .iter()
+                .find(|&&r| c.pattern[r as usize] == arm.pattern)
+            {
+                let b = b as usize;
+                if c.loss[b] < gen_best
+                    && arm.injected != Some(b)
+                    && !arm.members.contains(&b)
+                    && let Some(x) = coords(b)
+                {
+                    pts.push((x, c.loss[b], true));
+                    arm.injected = Some(b);
+                }
+            }
+            arm.es.tell(&pts);
+            arm.members.clear();
+            self.cma_epoch = self.cma_epoch.wrapping_add(1);
+            if arm.es.should_restart(1e-12 * arm.sigma0, 1e-12) {
+                arm.members.push(usize::MAX); // marks "restart before next ask"
+            }
+        }
+        self.cma = Some(arm);
+    }
+
+    /// One CMA-ES sample over the incumbent branch's numeric dimensions.
+    fn cma_propose(&mut self, space: &Space, rng: &mut Rng) -> Option<Assignment> {
+        let best = *self.cache.sorted.first()? as usize;
+        let pid = self.cache.pattern[best];
+        let arm = match self.cma.take() {
+            Some(a) if a.pattern == pid && a.members.first() == Some(&usize::MAX) => {
+                self.cma_restart(pid, rng)
+            }
+            Some(a) if a.pattern == pid => Some(a),
+            _ => self.cma_start(pid),
+        };
+        let arm = arm?;
+        // Resample out-of-box draws (up to 100 times, as the cmaes library
+        // does), then clip.
+        let inside = |x: &[f64]| {
+            arm.num.iter().enumerate().all(|(k, &i)| {
+                !matches!(self.dims[i], Dim::Num { bounded: true, .. })
+                    || (0.0..=1.0).contains(&x[k])
+            })
+        };
+        let mut x = arm.es.ask(rng);
+        for _ in 0..100 {
+            if inside(&x) {
+                break;
+            }
+            x = arm.es.ask(rng);
+        }
+        let mut out: Assignment =
+            self.cache.raw[best * space.len()..(best + 1) * space.len()].to_vec();
+        for (k, &i) in arm.num.iter().enumerate() {
+            let mut u = x[k];
+            if let Dim::Num { bounded: true, .. } = self.dims[i] {
+                u = u.clamp(0.0, 1.0);
+            }
+            out[i] = Some(from_unit(&self.dims[i], &space.params()[i].dist, u));
+        }
+        self.cma = Some(arm);
+        Some(out)
+    }
+}
+
 impl Sampler for CairnSampler {
     fn name(&self) -> &'static str {
         "default"
@@ -946,11 +1273,28 @@ impl Sampler for CairnSampler {
         rng: &mut Rng,
     ) -> Option<Assignment> {
         self.sync(space, history);
+        self.cma_tell();
         let out = if self.cache.n < self.cfg.n_startup || self.cache.sorted.is_empty() {
             (space.sample(rng), NO_ARM)
         } else {
             let arm = self.choose_arm(rng);
             let proposal = match arm {
+                ARM_CMA => self.cma_propose(space, rng),
+                // Once the step size has collapsed, evaluate the incumbent
+                // again (once): if the two losses differ the objective is
+                // noisy and the step-size rule accounts for it. Not with
+                // trials in flight: parallel searches never get a duplicate
+                // point (their noise estimate uses natural repeats only).
+                ARM_LOCAL
+                    if self.replicates == 0
+                        && history.len() == self.cache.n
+                        && self.local_scale() < 1e-2 =>
+                {
+                    self.replicates += 1;
+                    let b = self.cache.sorted[0] as usize;
+                    let p = space.len();
+                    Some(self.cache.raw[b * p..(b + 1) * p].to_vec())
+                }
                 ARM_LOCAL => self.local(space, rng),
                 ARM_ANNEAL => self.anneal(space, rng),
                 _ => None,
@@ -971,7 +1315,12 @@ impl Sampler for CairnSampler {
         if self.proposed.len() >= 4096 {
             self.proposed.remove(0);
         }
-        self.proposed.push((key_of(&out.0), out.1));
+        let generation = if out.1 == ARM_CMA {
+            self.cma_epoch
+        } else {
+            u32::MAX
+        };
+        self.proposed.push((key_of(&out.0), out.1, generation));
         Some(out.0)
     }
 }
@@ -997,5 +1346,75 @@ mod tests {
         let n = 20_000;
         let mean: f64 = (0..n).map(|_| beta(&mut rng, 3.0, 1.0)).sum::<f64>() / n as f64;
         assert!((mean - 0.75).abs() < 0.01, "{mean}");
+    }
+}
+
+#[cfg(test)]
+mod noise_tests {
+    use super::*;
+    use crate::samplers::Observation;
+    use crate::space::{Expr, hp};
+
+    fn space2() -> Space {
+        Space::new(Expr::map(
+            ["x", "y"].map(|k| (k.to_string(), hp::uniform(k, 0.0, 1.0))),
+        ))
+        .unwrap()
+    }
+
+    /// Runs the sampler for `n` trials on `(x−0.3)² + (y−0.6)²` plus
+    /// Gaussian noise of standard deviation `sd`.
+    fn run(sd: f64, n: usize) -> CairnSampler {
+        let space = space2();
+        let mut s = CairnSampler::new(&space, CairnConfig::default());
+        let mut rng = math::rng_from_seed(11);
+        let mut noise = math::rng_from_seed(12);
+        let mut pts: Vec<Assignment> = Vec::new();
+        let mut losses: Vec<f64> = Vec::new();
+        for _ in 0..n {
+            let h = History {
+                obs: pts
+                    .iter()
+                    .zip(&losses)
+                    .map(|(v, &l)| Observation {
+                        vals: v,
+                        state: ObsState::Ok(l),
+                    })
+                    .collect(),
+            };
+            let a = s.suggest(&space, &h, &mut rng).unwrap();
+            let (x, y) = (a[0].unwrap(), a[1].unwrap());
+            let f = (x - 0.3).powi(2) + (y - 0.6).powi(2);
+            losses.push(f + sd * math::std_normal(&mut noise));
+            pts.push(a);
+        }
+        s
+    }
+
+    #[test]
+    fn noise_estimate_is_zero_for_deterministic_objectives() {
+        let s = run(0.0, 150);
+        assert_eq!(s.replicates, 1, "the incumbent was re-evaluated once");
+        assert_eq!(s.noise_sd(), 0.0);
+    }
+
+    #[test]
+    fn noise_estimate_detects_noise_and_smoothing_prefers_dense_good_regions() {
+        let s = run(0.05, 200);
+        assert_eq!(s.replicates, 1);
+        let sd = s.noise_sd();
+        // one repeated pair: the right order of magnitude, never zero
+        assert!(sd > 0.0 && sd < 0.5, "{sd}");
+        // the smoothed elite's mean lies near the true optimum
+        let c = &s.cache;
+        let pid = c.pattern[c.sorted[0] as usize];
+        let num = s.numeric_of(pid);
+        let el = s.smoothed_elite(pid, &num, 5);
+        let mx = el.iter().map(|&r| s.unit(r, 0)).sum::<f64>() / 5.0;
+        let my = el.iter().map(|&r| s.unit(r, 1)).sum::<f64>() / 5.0;
+        assert!(
+            (mx - 0.3).abs() < 0.15 && (my - 0.6).abs() < 0.15,
+            "{mx} {my}"
+        );
     }
 }

@@ -14,6 +14,7 @@
 
 pub mod anneal;
 pub mod cairn;
+mod cmaes;
 pub mod grid;
 pub mod parzen;
 pub mod random;
@@ -133,6 +134,17 @@ impl Algo {
                 ..Default::default()
             }),
             "default-no-local" => Algo::DefaultWith(cairn::CairnConfig {
+                local_search: false,
+                ..Default::default()
+            }),
+            // The portfolio plus a CMA-ES arm.
+            "default-cma" => Algo::DefaultWith(cairn::CairnConfig {
+                cma: true,
+                ..Default::default()
+            }),
+            // CMA-ES in place of the 1/5-rule local arm.
+            "default-cma-no-local" => Algo::DefaultWith(cairn::CairnConfig {
+                cma: true,
                 local_search: false,
                 ..Default::default()
             }),

@@ -49,10 +49,20 @@ fn model_based_samplers_beat_random() {
         Algo::Tpe(Default::default()),
         Algo::Anneal(Default::default()),
         Algo::Default,
+        Algo::from_name("default-cma").unwrap(),
     ] {
         let m = median_best(algo.clone(), 100);
         assert!(m < r, "{algo:?}: {m} vs random {r}");
     }
+}
+
+#[test]
+fn cma_arm_is_reproducible_and_converges_on_the_sphere() {
+    let algo = Algo::from_name("default-cma").unwrap();
+    let a = median_best(algo.clone(), 150);
+    let b = median_best(algo, 150);
+    assert_eq!(a.to_bits(), b.to_bits());
+    assert!(a < 0.05, "{a}");
 }
 
 #[test]

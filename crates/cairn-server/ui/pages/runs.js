@@ -134,7 +134,7 @@ export async function render(root, [expId], params, stale) {
       const arrow = ariaSort === 'ascending' ? ' ▲' : ariaSort === 'descending' ? ' ▼' : '';
       const th = h('th', { scope: 'col', 'aria-sort': ariaSort, title: c.grp ? `${c.grp}s.${c.label}` : c.label, 'data-col': c.id,
         class: c.pin ? 'pinned' : '', style: c.pin ? { left: `${left}px` } : {} },
-        c.sort ? h('button', { class: 'sort', onclick: () => sortBy(c) }, c.grp ? h('span', { class: 'grp' }, c.grp) : null, c.label, arrow)
+        c.sort ? h('button', { class: 'sort', onclick: () => sortBy(c) }, arrow ? `${arrow.trim()} ` : null, c.grp ? h('span', { class: 'grp' }, c.grp) : null, c.label)
           : [c.label]);
       if (c.pin) left += c.width;
       ths.push(th);

@@ -265,6 +265,16 @@ await test('empty and error states, keyboard focus', async () => {
   await shot(page, '09-empty-states');
 });
 
+await test('running runs refresh on their own', async () => {
+  const id = (await api('runs/create', { experiment_id: d.other, run_name: 'live', start_time: Date.now() })).run.info.run_id;
+  await page.goto(`${BASE}/#/experiments/${d.other}`);
+  await page.waitForSelector(`tr[data-run="${id}"] .status.RUNNING`);
+  await api('runs/log-batch', { run_id: id, metrics: [{ key: 'progress', value: 0.5, timestamp: Date.now(), step: 1 }] });
+  await api('runs/update', { run_id: id, status: 'FINISHED', end_time: Date.now() });
+  await page.waitForSelector(`tr[data-run="${id}"] .status.FINISHED`, { timeout: 12000 });
+  await page.waitForSelector('th[data-col="metric:progress"]');
+});
+
 await test('no uncaught page errors', async () => {
   assert(pageErrors.length === 0, pageErrors.join('\n'));
 });

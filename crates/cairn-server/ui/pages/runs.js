@@ -336,8 +336,9 @@ export async function render(root, [expId], params, stale) {
       const page = await cairn('runs', { experiment_id: expId, filter: `attributes.run_id IN (${ids.map(quote).join(', ')})`, limit: ids.length });
       const fresh = new Map(page.rows.map((r) => [r.id, r]));
       for (const r of running) { const f = fresh.get(r.id); if (f) Object.assign(r, f); }
+      const before = st.keys.params.size + st.keys.metrics.size + st.keys.tags.size;
       absorb(page.rows);
-      renderBody();
+      if (st.keys.params.size + st.keys.metrics.size + st.keys.tags.size !== before) renderHead(); else renderBody();
     } catch { /* try again next tick */ }
   }, 5000);
 

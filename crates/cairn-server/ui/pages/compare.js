@@ -2,7 +2,7 @@
 // histories, and a params/metrics table with a diff-only switch.
 //   #/compare?experiment=<id>&runs=a,b,c      selected runs
 //   #/compare?experiment=<id>&filter=...      every run of a filtered view
-import { cairn } from '../api.js';
+import { cairn, mlflow } from '../api.js';
 import { h, clear, fmtNum, stateBox, quote } from '../util.js';
 import { chartBox, draw, idwGrid, asNumber, PALETTE } from '../charts.js';
 
@@ -18,7 +18,9 @@ export async function render(root, _m, params, stale) {
   catch (e) { root.append(stateBox(`Could not load runs: ${e.message}`, 'error')); return; }
   if (stale()) return;
   const runs = page.rows;
-  root.append(h('div', { class: 'crumbs' }, h('a', { href: '#/experiments' }, 'Experiments'), ' / ', h('a', { href: `#/experiments/${exp.split(',')[0]}` }, `Experiment ${exp}`), ' / '),
+  let expName = `Experiment ${exp}`;
+  try { expName = (await mlflow.get('experiments/get', { experiment_id: exp.split(',')[0] })).experiment.name; } catch { /* keep the id */ }
+  root.append(h('div', { class: 'crumbs' }, h('a', { href: '#/experiments' }, 'Experiments'), ' / ', h('a', { href: `#/experiments/${exp.split(',')[0]}` }, expName), ' / '),
     h('h1', {}, `Comparing ${runs.length} runs`, page.next_offset != null ? ` (first ${MAX_RUNS})` : ''));
   if (!runs.length) { root.append(stateBox('No runs to compare.')); return; }
   const pkeys = [...new Set(runs.flatMap((r) => Object.keys(r.params)))].sort();

@@ -1,12 +1,13 @@
 // Run page: info, parent/children, params, editable tags, metric charts, artifacts.
 import { cairn, mlflow, artifactUrl } from '../api.js';
 import { h, clear, fmtTime, fmtDuration, fmtNum, stateBox, quote } from '../util.js';
-import { chartBox, draw, smooth } from '../charts.js';
+import { chartBox, draw, smooth, loadECharts } from '../charts.js';
 
 const TEXT = /\.(txt|log|md|yaml|yml|csv|tsv|py|json|html|htm|svg|xml|cfg|ini|toml|sh|r|sql|js|ts|rs|mlmodel)$|(^|\/)MLmodel$/i;
 const IMAGE = /\.(png|jpe?g|gif|webp)$/i;
 
 export async function render(root, [runId], _params, stale) {
+  loadECharts().catch(() => { /* reported by the chart that needs it */ }); // overlap the download with the data requests
   let run;
   try { run = (await mlflow.get('runs/get', { run_id: runId })).run; }
   catch (e) { root.append(stateBox(`Could not load run ${runId}: ${e.message}`, 'error')); return; }
@@ -14,13 +15,15 @@ export async function render(root, [runId], _params, stale) {
   const info = run.info;
   const tags = Object.fromEntries((run.data.tags || []).map((t) => [t.key, t.value]));
   const expId = info.experiment_id;
-  let expName = expId;
-  try { expName = (await mlflow.get('experiments/get', { experiment_id: expId })).experiment.name; } catch { /* keep id */ }
+  const expLink = h('a', { href: `#/experiments/${expId}` }, `Experiment ${expId}`);
+  mlflow.get('experiments/get', { experiment_id: expId })
+    .then((r) => { expLink.textContent = r.experiment.name; })
+    .catch(() => { /* keep the id */ });
   const parent = tags['mlflow.parentRunId'];
 
   const children = h('div', { id: 'children' }, h('span', { class: 'muted' }, 'Loading…'));
   root.append(
-    h('div', { class: 'crumbs' }, h('a', { href: '#/experiments' }, 'Experiments'), ' / ', h('a', { href: `#/experiments/${expId}` }, expName), ' / '),
+    h('div', { class: 'crumbs' }, h('a', { href: '#/experiments' }, 'Experiments'), ' / ', expLink, ' / '),
     h('h1', {}, info.run_name || info.run_id, ' ', h('span', { class: `status ${info.status}` }, info.status)),
     h('div', { class: 'cols-2' },
       h('section', { 'aria-labelledby': 'h-info' }, h('h2', { id: 'h-info' }, 'Details'),
@@ -69,7 +72,7 @@ export async function render(root, [runId], _params, stale) {
     const table = h('table', { class: 'grid', id: 'metrics' },
       h('thead', {}, h('tr', {}, ['Chart', 'Name', 'Latest value', 'Step'].map((t) => h('th', { scope: 'col' }, t)))),
       h('tbody', {}, metrics.map((m) => h('tr', {},
-        h('td', {}, h('input', { type: 'checkbox', checked: picked.has(m.key), 'aria-label': `Chart ${m.key}`, onchange: (e) => { e.target.checked ? picked.add(m.key) : picked.delete(m.key); redraw(true); } })),
+        h('td', {}, h('input', { type: 'checkbox', checked: picked.has(m.key), 'aria-label': `Chart ${m.key}`, onchange: (e) => { e.target.checked ? picked.add(m.key) : picked.delete(m.key); redraw(); } })),
         h('td', {}, m.key), h('td', { class: 'num' }, fmtNum(m.value)), h('td', { class: 'num' }, String(m.step ?? 0))))));
     metricSec.append(table,
       h('div', { class: 'toolbar' },
@@ -78,24 +81,29 @@ export async function render(root, [runId], _params, stale) {
         h('label', { class: 'inline', for: 'smoothing' }, 'Smoothing ', smoothIn, smoothOut)),
       charts);
     const cache = new Map();
-    async function redraw(refetch) {
+    async function redraw() {
       const x = xSel.value;
       const w = Number(smoothIn.value);
       smoothOut.textContent = String(w);
       const keys = metrics.map((m) => m.key).filter((k) => picked.has(k));
       const boxes = new Map([...charts.children].map((c) => [c.dataset.key, c]));
       for (const [k, box] of boxes) if (!picked.has(k)) box.remove();
+      const axis = x === 'step' ? 'step' : 'time';
+      for (const key of keys) { // request every series at once; draw as they arrive
+        const ck = `${key}|${axis}`;
+        if (!cache.has(ck)) cache.set(ck, cairn('metric-series', { run_ids: info.run_id, key, x: axis, buckets: 1000 }));
+      }
       for (const key of keys) {
         let box = boxes.get(key);
         if (!box) {
           box = h('div', { class: 'card', 'data-key': key }, h('h3', {}, key), chartBox(`History of metric ${key}`), h('div', { class: 'hint' }));
           charts.append(box);
         }
-        const ck = `${key}|${x === 'step' ? 'step' : 'time'}`;
+        const ck = `${key}|${axis}`;
         try {
-          if (!cache.has(ck) || refetch === 'all') cache.set(ck, await cairn('metric-series', { run_ids: info.run_id, key, x: x === 'step' ? 'step' : 'time', buckets: 1000 }));
+          const res = await cache.get(ck);
           if (stale()) return;
-          const s = cache.get(ck).series[0];
+          const s = res.series[0];
           let pts = s.points;
           if (x === 'relative') pts = pts.map(([t, y]) => [(t - s.first_time) / 1000, y]);
           const series = [];
@@ -109,7 +117,7 @@ export async function render(root, [runId], _params, stale) {
           });
           box.children[2].textContent = s.total_points > s.points.length
             ? `${s.total_points.toLocaleString()} points, drawn as ${s.points.length.toLocaleString()} (min/max per bucket)` : `${s.total_points} points`;
-        } catch (e) { box.children[2].textContent = `Could not load: ${e.message}`; }
+        } catch (e) { cache.delete(ck); box.children[2].textContent = `Could not load: ${e.message}`; }
       }
     }
     xSel.addEventListener('change', () => redraw());

@@ -182,6 +182,7 @@ export async function render(root, [expId], params, stale) {
   function renderBody() {
     const tbody = table.tBodies[0];
     if (!tbody) return;
+    const t0 = performance.now();
     items = flat();
     const first = Math.max(0, Math.floor(wrap.scrollTop / st.rowH) - 10);
     const count = Math.ceil(wrap.clientHeight / st.rowH) + 20;
@@ -196,6 +197,7 @@ export async function render(root, [expId], params, stale) {
     if (measured && Math.abs(measured - st.rowH) > 0.5 && last > first) { st.rowH = measured; }
     info.textContent = `${st.rows.length} runs loaded${st.nextOffset != null ? ' (scroll for more)' : ''}` +
       (st.serverMs != null ? ` · server ${st.serverMs} ms` : '');
+    window.cairnRenderMs = performance.now() - t0; // read by the UI benchmark
     if (last > items.length - 40 && st.nextOffset != null && !st.loading) loadMore();
   }
   wrap.addEventListener('scroll', () => { cancelAnimationFrame(raf); raf = requestAnimationFrame(renderBody); });

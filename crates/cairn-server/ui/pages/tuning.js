@@ -1,7 +1,7 @@
 // Tuning view of a parent run whose children are trials: optimization
 // history (value per trial + running best), parameter importance computed on
 // the server, slice plots per parameter.
-import { cairn } from '../api.js';
+import { cairn, mlflow } from '../api.js';
 import { h, clear, fmtNum, stateBox } from '../util.js';
 import { chartBox, draw, asNumber } from '../charts.js';
 
@@ -21,7 +21,9 @@ export async function render(root, [runId], params, stale) {
     try { d = await cairn('tuning', { run_id: runId, metric, direction: dirSel.value }); }
     catch (e) { clear(body).append(stateBox(`Could not load the tuning data: ${e.message}`, 'error')); return; }
     if (stale()) return;
-    clear(crumbs).append(h('a', { href: '#/experiments' }, 'Experiments'), ' / ', h('a', { href: `#/experiments/${d.parent.experiment_id}` }, `Experiment ${d.parent.experiment_id}`), ' / ',
+    let expName = `Experiment ${d.parent.experiment_id}`;
+    try { expName = (await mlflow.get('experiments/get', { experiment_id: d.parent.experiment_id })).experiment.name; } catch { /* keep the id */ }
+    clear(crumbs).append(h('a', { href: '#/experiments' }, 'Experiments'), ' / ', h('a', { href: `#/experiments/${d.parent.experiment_id}` }, expName), ' / ',
       h('a', { href: `#/runs/${d.parent.run_id}` }, d.parent.name || d.parent.run_id), ' / ');
     title.textContent = `Tuning: ${d.parent.name || d.parent.run_id}`;
     clear(metricSel).append(...d.metrics.map((m) => h('option', { value: m, selected: m === d.metric }, m)));

@@ -164,6 +164,24 @@ pub trait TrackingStore: Send + Sync + 'static {
     /// Search runs with a filter, order and paging.
     fn search_runs(&self, query: &RunSearch) -> Result<Page<Run>>;
 
+    /// One metric's whole history as `(timestamp, step, value)` in history
+    /// order (timestamp, step, value), for charts that read every point.
+    /// The default composes `metric_history`; SQL stores skip building a
+    /// `Metric` (and its key) per point.
+    fn metric_points(&self, run_id: &RunId, key: &str) -> Result<Vec<(TimestampMs, i64, f64)>> {
+        Ok(self
+            .metric_history(&MetricHistoryQuery {
+                run_id: run_id.clone(),
+                key: key.to_owned(),
+                max_results: None,
+                page_token: None,
+            })?
+            .items
+            .into_iter()
+            .map(|m| (m.timestamp, m.step, m.value))
+            .collect())
+    }
+
     /// Active-run count and latest run start of each experiment (UI
     /// overview). The default pages through `search_runs`; SQL stores
     /// answer it with one aggregate query.

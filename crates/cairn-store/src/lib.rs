@@ -199,4 +199,7 @@ impl TrackingStore for SqliteStore {
         self.db
             .read(|c| overview::child_run_counts(c, experiment_id))
     }
+    fn metric_points(&self, run_id: &RunId, key: &str) -> Result<Vec<(i64, i64, f64)>> {
+        self.db.read(|c| overview::metric_points(c, run_id, key))
+    }
 }

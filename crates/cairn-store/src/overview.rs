@@ -1,9 +1,9 @@
-//! Aggregates for overview pages (the UI): run counts per experiment and
-//! child counts per parent run, each one grouped query.
+//! Reads for the UI: run counts per experiment and child counts per parent
+//! run (each one grouped query), and a lean whole-history read for charts.
 
 use cairn_core::store::ExperimentRunStats;
-use cairn_core::{ExperimentId, Result, system_tags};
-use rusqlite::Connection;
+use cairn_core::{Error, ExperimentId, Result, RunId, TimestampMs, system_tags};
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::db::sql_err;
 
@@ -49,4 +49,43 @@ pub(crate) fn child_run_counts(
         )
         .map_err(sql_err)?;
     rows.map(|r| r.map_err(sql_err)).collect()
+}
+
+/// Every point of one metric as (timestamp, step, value), in history order.
+pub(crate) fn metric_points(
+    conn: &Connection,
+    run: &RunId,
+    key: &str,
+) -> Result<Vec<(TimestampMs, i64, f64)>> {
+    let exists = conn
+        .query_row(
+            "SELECT 1 FROM runs WHERE run_uuid = ?1",
+            [run.as_str()],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(sql_err)?;
+    if exists.is_none() {
+        return Err(Error::not_found(format!("Run with id={run} not found")));
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT timestamp, step, value, is_nan FROM metrics
+             WHERE run_uuid = ?1 AND key = ?2 ORDER BY timestamp, step, value",
+        )
+        .map_err(sql_err)?;
+    let mut rows = stmt
+        .query(rusqlite::params![run.as_str(), key])
+        .map_err(sql_err)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(sql_err)? {
+        let is_nan: bool = r.get(3).map_err(sql_err)?;
+        let value: f64 = r.get(2).map_err(sql_err)?;
+        out.push((
+            r.get(0).map_err(sql_err)?,
+            r.get(1).map_err(sql_err)?,
+            if is_nan { f64::NAN } else { value },
+        ));
+    }
+    Ok(out)
 }

@@ -18,7 +18,7 @@ use std::time::Instant;
 use axum::Json;
 use axum::extract::{Query, State};
 use cairn_core::search::{ExperimentFilter, ExperimentOrder, RunFilter, RunOrder};
-use cairn_core::store::{ExperimentSearch, MetricHistoryQuery, RunSearch, TrackingStore};
+use cairn_core::store::{ExperimentSearch, RunSearch, TrackingStore};
 use cairn_core::{Error, ExperimentId, Result, Run, RunId, ViewType, page_token, system_tags};
 use cairn_insights::{ForestOptions, Point, downsample_minmax, encode_param, importance};
 use serde::Deserialize;
@@ -306,25 +306,18 @@ fn series_of(
     by_time: bool,
     buckets: usize,
 ) -> Result<Value> {
-    let history = s
-        .metric_history(&MetricHistoryQuery {
-            run_id: run_id.clone(),
-            key: key.to_owned(),
-            max_results: None,
-            page_token: None,
-        })?
-        .items;
+    let history = s.metric_points(run_id, key)?;
     let total = history.len();
-    let first_time = history.iter().map(|m| m.timestamp).min();
+    let first_time = history.iter().map(|p| p.0).min();
     let mut points: Vec<Point> = history
         .iter()
-        .map(|m| Point {
+        .map(|&(timestamp, step, value)| Point {
             x: if by_time {
-                m.timestamp as f64
+                timestamp as f64
             } else {
-                m.step as f64
+                step as f64
             },
-            y: m.value,
+            y: value,
         })
         .collect();
     drop(history);

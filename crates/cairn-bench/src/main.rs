@@ -4,6 +4,7 @@
 use clap::{Parser, Subcommand};
 
 mod tune;
+mod ui;
 
 #[derive(Parser)]
 #[command(
@@ -19,10 +20,13 @@ struct Cli {
 enum Command {
     /// Tuning benchmarks (schema tuning-bench/1, see shared/bench/tuning/PROBLEMS.md).
     Tune(tune::TuneArgs),
+    /// Web UI page-data targets over HTTP (results go to BENCH-UI.md).
+    Ui(ui::UiArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Tune(args) => tune::run(args),
+        Command::Ui(args) => ui::run(args),
     }
 }

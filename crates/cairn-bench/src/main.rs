@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 
 mod tracking;
 mod tune;
+mod ui;
 
 #[derive(Parser)]
 #[command(
@@ -24,11 +25,14 @@ enum Command {
     /// Tracking-server workloads (../shared/bench/tracking-baseline.md)
     /// against any MLflow-compatible server.
     Tracking(tracking::TrackingArgs),
+    /// Web UI page-data targets over HTTP (results go to BENCH-UI.md).
+    Ui(ui::UiArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     match Cli::parse().command {
         Command::Tune(args) => tune::run(args),
         Command::Tracking(args) => tracking::run(args),
+        Command::Ui(args) => ui::run(args),
     }
 }

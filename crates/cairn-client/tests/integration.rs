@@ -271,3 +271,38 @@ fn unsupported_uris_are_clear_errors() {
         .unwrap_err();
     assert!(err.message().contains("cannot reach"), "{err}");
 }
+
+#[test]
+fn overview_counts_agree_on_both_backends() {
+    // The embedded store answers with SQL; HttpStore uses the trait's
+    // default implementations (search_runs, metric_history). Both must agree.
+    for (name, b) in both() {
+        let parent = b.tracking.start_run(RunOptions::new().name("cv")).unwrap();
+        let parent_id = parent.run_id().clone();
+        for i in 0..3 {
+            parent
+                .start_child(format!("fold-{i}"))
+                .unwrap()
+                .end()
+                .unwrap();
+        }
+        for step in 0..5 {
+            let v = if step == 2 { f64::NAN } else { step as f64 };
+            parent.log_metric_at("loss", v, step, 1000 - step).unwrap();
+        }
+        parent.end().unwrap();
+        let store = b.tracking.store();
+        let exp = store.get_run(&parent_id).unwrap().info.experiment_id;
+        let stats = store.experiment_run_stats(&[exp]).unwrap();
+        assert_eq!(stats.len(), 1, "{name}");
+        assert_eq!(stats[0].active_runs, 4, "{name}");
+        assert!(stats[0].last_run_start.is_some(), "{name}");
+        let counts = store.child_run_counts(exp).unwrap();
+        assert_eq!(counts, vec![(parent_id.to_string(), 3)], "{name}");
+        // whole-history read for charts: history order (timestamp first)
+        let points = store.metric_points(&parent_id, "loss").unwrap();
+        let steps: Vec<i64> = points.iter().map(|p| p.1).collect();
+        assert_eq!(steps, vec![4, 3, 2, 1, 0], "{name}");
+        assert!(points[2].2.is_nan() && points[0].2 == 4.0, "{name}");
+    }
+}

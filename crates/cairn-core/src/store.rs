@@ -93,6 +93,33 @@ pub struct RunUpdate {
     pub run_name: Option<String>,
 }
 
+/// Active-run statistics of one experiment, for overview pages.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExperimentRunStats {
+    /// The experiment.
+    pub experiment_id: ExperimentId,
+    /// Number of active runs.
+    pub active_runs: u64,
+    /// Latest start time among its active runs.
+    pub last_run_start: Option<TimestampMs>,
+}
+
+/// Page through every active run of `search` (used by default methods).
+fn for_each_run(
+    store: &(impl TrackingStore + ?Sized),
+    mut search: RunSearch,
+    mut f: impl FnMut(&Run),
+) -> Result<()> {
+    loop {
+        let page = store.search_runs(&search)?;
+        page.items.iter().for_each(&mut f);
+        match page.next_page_token {
+            Some(t) => search.page_token = Some(t),
+            None => return Ok(()),
+        }
+    }
+}
+
 /// Everything the tracking API needs from storage.
 pub trait TrackingStore: Send + Sync + 'static {
     /// Create an experiment; names are unique across active and deleted ones.
@@ -136,4 +163,75 @@ pub trait TrackingStore: Send + Sync + 'static {
     fn metric_history_bulk_interval(&self, query: &BulkIntervalQuery) -> Result<Vec<RunMetric>>;
     /// Search runs with a filter, order and paging.
     fn search_runs(&self, query: &RunSearch) -> Result<Page<Run>>;
+
+    /// One metric's whole history as `(timestamp, step, value)` in history
+    /// order (timestamp, step, value), for charts that read every point.
+    /// The default composes `metric_history`; SQL stores skip building a
+    /// `Metric` (and its key) per point.
+    fn metric_points(&self, run_id: &RunId, key: &str) -> Result<Vec<(TimestampMs, i64, f64)>> {
+        Ok(self
+            .metric_history(&MetricHistoryQuery {
+                run_id: run_id.clone(),
+                key: key.to_owned(),
+                max_results: None,
+                page_token: None,
+            })?
+            .items
+            .into_iter()
+            .map(|m| (m.timestamp, m.step, m.value))
+            .collect())
+    }
+
+    /// Active-run count and latest run start of each experiment (UI
+    /// overview). The default pages through `search_runs`; SQL stores
+    /// answer it with one aggregate query.
+    fn experiment_run_stats(&self, ids: &[ExperimentId]) -> Result<Vec<ExperimentRunStats>> {
+        ids.iter()
+            .map(|&id| {
+                let mut stats = ExperimentRunStats {
+                    experiment_id: id,
+                    active_runs: 0,
+                    last_run_start: None,
+                };
+                let search = RunSearch {
+                    experiment_ids: vec![id],
+                    filter: RunFilter::parse("")?,
+                    order: RunOrder::parse(&[])?,
+                    view_type: ViewType::ActiveOnly,
+                    max_results: 50_000,
+                    page_token: None,
+                };
+                for_each_run(self, search, |r| {
+                    stats.active_runs += 1;
+                    stats.last_run_start = stats.last_run_start.max(Some(r.info.start_time));
+                })?;
+                Ok(stats)
+            })
+            .collect()
+    }
+
+    /// Number of active child runs (tag `mlflow.parentRunId`) of every parent
+    /// that has some, among the runs of one experiment (UI run tree). The
+    /// default pages through `search_runs`; SQL stores group in the database.
+    fn child_run_counts(&self, experiment_id: ExperimentId) -> Result<Vec<(String, u64)>> {
+        let search = RunSearch {
+            experiment_ids: vec![experiment_id],
+            filter: RunFilter::parse("tags.`mlflow.parentRunId` LIKE '%'")?,
+            order: RunOrder::parse(&[])?,
+            view_type: ViewType::ActiveOnly,
+            max_results: 50_000,
+            page_token: None,
+        };
+        let mut counts: std::collections::BTreeMap<String, u64> = Default::default();
+        for_each_run(self, search, |r| {
+            if let Some(t) = r
+                .tags
+                .iter()
+                .find(|t| t.key == crate::system_tags::PARENT_RUN_ID)
+            {
+                *counts.entry(t.value.clone()).or_default() += 1;
+            }
+        })?;
+        Ok(counts.into_iter().collect())
+    }
 }

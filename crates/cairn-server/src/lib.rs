@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod routes;
 pub mod state;
+pub mod ui;
 pub mod wire;
 
 mod serve;
@@ -73,6 +74,7 @@ pub fn app(state: AppState) -> Router {
         .route("/get-artifact", get(routes::artifacts::get_artifact))
         .route("/health", get(routes::misc::health))
         .route("/version", get(routes::misc::version))
+        .merge(ui::routes())
         .fallback(routes::misc::not_found)
         .layer(DefaultBodyLimit::max(MAX_JSON_BODY))
         .layer(middleware::from_fn(log_errors))

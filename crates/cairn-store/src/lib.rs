@@ -12,6 +12,7 @@
 mod db;
 mod experiments;
 mod metrics;
+mod overview;
 mod rows;
 mod runs;
 mod search;
@@ -187,5 +188,18 @@ impl TrackingStore for SqliteStore {
     }
     fn search_runs(&self, query: &RunSearch) -> Result<Page<Run>> {
         self.db.read(|c| runs::search(c, query))
+    }
+    fn experiment_run_stats(
+        &self,
+        ids: &[ExperimentId],
+    ) -> Result<Vec<cairn_core::store::ExperimentRunStats>> {
+        self.db.read(|c| overview::experiment_run_stats(c, ids))
+    }
+    fn child_run_counts(&self, experiment_id: ExperimentId) -> Result<Vec<(String, u64)>> {
+        self.db
+            .read(|c| overview::child_run_counts(c, experiment_id))
+    }
+    fn metric_points(&self, run_id: &RunId, key: &str) -> Result<Vec<(i64, i64, f64)>> {
+        self.db.read(|c| overview::metric_points(c, run_id, key))
     }
 }

@@ -1,0 +1,91 @@
+//! Reads for the UI: run counts per experiment and child counts per parent
+//! run (each one grouped query), and a lean whole-history read for charts.
+
+use cairn_core::store::ExperimentRunStats;
+use cairn_core::{Error, ExperimentId, Result, RunId, TimestampMs, system_tags};
+use rusqlite::{Connection, OptionalExtension};
+
+use crate::db::sql_err;
+
+pub(crate) fn experiment_run_stats(
+    conn: &Connection,
+    ids: &[ExperimentId],
+) -> Result<Vec<ExperimentRunStats>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT count(*), max(start_time) FROM runs \
+             WHERE experiment_id = ?1 AND lifecycle_stage = 'active'",
+        )
+        .map_err(sql_err)?;
+    ids.iter()
+        .map(|&id| {
+            let (count, last): (i64, Option<i64>) = stmt
+                .query_row([id.0], |r| Ok((r.get(0)?, r.get(1)?)))
+                .map_err(sql_err)?;
+            Ok(ExperimentRunStats {
+                experiment_id: id,
+                active_runs: count as u64,
+                last_run_start: last,
+            })
+        })
+        .collect()
+}
+
+pub(crate) fn child_run_counts(
+    conn: &Connection,
+    experiment_id: ExperimentId,
+) -> Result<Vec<(String, u64)>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT t.value, count(*) FROM tags t JOIN runs r ON r.run_uuid = t.run_uuid \
+             WHERE t.key = ?1 AND r.experiment_id = ?2 AND r.lifecycle_stage = 'active' \
+             GROUP BY t.value",
+        )
+        .map_err(sql_err)?;
+    let rows = stmt
+        .query_map(
+            rusqlite::params![system_tags::PARENT_RUN_ID, experiment_id.0],
+            |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)? as u64)),
+        )
+        .map_err(sql_err)?;
+    rows.map(|r| r.map_err(sql_err)).collect()
+}
+
+/// Every point of one metric as (timestamp, step, value), in history order.
+pub(crate) fn metric_points(
+    conn: &Connection,
+    run: &RunId,
+    key: &str,
+) -> Result<Vec<(TimestampMs, i64, f64)>> {
+    let exists = conn
+        .query_row(
+            "SELECT 1 FROM runs WHERE run_uuid = ?1",
+            [run.as_str()],
+            |_| Ok(()),
+        )
+        .optional()
+        .map_err(sql_err)?;
+    if exists.is_none() {
+        return Err(Error::not_found(format!("Run with id={run} not found")));
+    }
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT timestamp, step, value, is_nan FROM metrics
+             WHERE run_uuid = ?1 AND key = ?2 ORDER BY timestamp, step, value",
+        )
+        .map_err(sql_err)?;
+    let mut rows = stmt
+        .query(rusqlite::params![run.as_str(), key])
+        .map_err(sql_err)?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next().map_err(sql_err)? {
+        let is_nan: bool = r.get(3).map_err(sql_err)?;
+        let value: f64 = r.get(2).map_err(sql_err)?;
+        out.push((
+            r.get(0).map_err(sql_err)?,
+            r.get(1).map_err(sql_err)?,
+            if is_nan { f64::NAN } else { value },
+        ));
+    }
+    Ok(out)
+}

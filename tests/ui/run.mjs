@@ -1,0 +1,286 @@
+// End-to-end tests of Cairn's web UI in headless Chromium (Debian's package)
+// driven by playwright-core. Started by scripts/ui-test.sh, which builds and
+// starts a real `cairn server` and passes its address in CAIRN_URL.
+//
+// Creates data through the REST API, opens every page, types a valid and an
+// invalid filter, expands nested runs, opens the compare and tuning views,
+// checks the charts' series counts, and saves screenshots to
+// $UI_TEST_OUTPUT (default: ../../test-output/ui).
+import { chromium } from 'playwright-core';
+import { mkdirSync } from 'node:fs';
+import { join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BASE = process.env.CAIRN_URL || 'http://127.0.0.1:5000';
+const OUT = process.env.UI_TEST_OUTPUT || join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'test-output', 'ui');
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+mkdirSync(OUT, { recursive: true });
+
+// ---------------------------------------------------------------- API helpers
+async function api(path, body) {
+  const res = await fetch(`${BASE}/api/2.0/mlflow/${path}`, body === undefined ? {} : {
+    method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body),
+  });
+  const json = await res.json();
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(json)}`);
+  return json;
+}
+const now = Date.now();
+async function createRun(exp, name, parent, start, params = {}, metrics = []) {
+  const tags = [{ key: 'mlflow.runName', value: name }, { key: 'mlflow.user', value: 'e2e' }];
+  if (parent) tags.push({ key: 'mlflow.parentRunId', value: parent });
+  const id = (await api('runs/create', { experiment_id: exp, run_name: name, start_time: start, tags })).run.info.run_id;
+  await api('runs/log-batch', {
+    run_id: id,
+    params: Object.entries(params).map(([key, value]) => ({ key, value: String(value) })),
+    metrics: metrics.map(([key, value, step]) => ({ key, value, step, timestamp: start + step * 1000 })),
+  });
+  await api('runs/update', { run_id: id, status: 'FINISHED', end_time: start + 60_000 });
+  return id;
+}
+async function upload(exp, run, path, body, type) {
+  const res = await fetch(`${BASE}/api/2.0/mlflow-artifacts/artifacts/${exp}/${run}/artifacts/${path}`, { method: 'PUT', headers: { 'content-type': type }, body });
+  if (!res.ok) throw new Error(`upload ${path}: ${res.status}`);
+}
+// A 2x2 PNG (red, green / blue, white).
+const PNG = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP4z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==', 'base64');
+
+async function seed() {
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const exp = (await api('experiments/create', { name: `e2e-cv-${suffix}` })).experiment_id;
+  const cv = await createRun(exp, 'CrossValidator', null, now - 100_000, { numFolds: 3 }, [['weightedPrecision', 0.9, 0]]);
+  const kids = [];
+  for (const [i, depth] of [2, 4, 6].entries()) {
+    const hist = Array.from({ length: 10 }, (_, s) => ['weightedPrecision', 0.7 + depth / 50 + s / 200, s]);
+    kids.push(await createRun(exp, `maxDepth=${depth}`, cv, now - 90_000 + i * 1000, { maxDepth: depth, maxBins: 32 + i, impurity: i % 2 ? 'gini' : 'entropy' }, hist));
+  }
+  const grandchild = await createRun(exp, 'fold-0', kids[0], now - 80_000, { fold: 0 }, [['weightedPrecision', 0.71, 0]]);
+  const hpo = await createRun(exp, 'hyperopt-search', null, now - 70_000, {}, []);
+  let s = 17;
+  const rnd = () => { s = (s * 1103515245 + 12345) % 2147483648; return s / 2147483648; };
+  const trials = [];
+  for (let t = 0; t < 30; t++) {
+    const lr = rnd(), depth = 1 + Math.floor(rnd() * 8), kind = ['gbt', 'rf', 'lr'][t % 3];
+    const loss = (lr - 0.3) ** 2 * 10 + 0.02 * depth / 8 + (kind === 'lr' ? 0.05 : 0);
+    trials.push(createRun(exp, `trial-${t}`, hpo, now - 60_000 + t * 100, { lr, depth, kind }, [['loss', loss, 0]]));
+  }
+  await Promise.all(trials);
+  // a run with artifacts and a long metric with a spike
+  const art = await createRun(exp, 'with-artifacts', null, now - 10_000, { note: 'art' }, []);
+  const long = [];
+  for (let i = 0; i < 5000; i++) long.push(['train_loss', i === 3210 ? 50 : 1 / (1 + i / 100), i]);
+  for (let i = 0; i < long.length; i += 1000) {
+    await api('runs/log-batch', { run_id: art, metrics: long.slice(i, i + 1000).map(([key, value, step]) => ({ key, value, step, timestamp: now + step })) });
+  }
+  await upload(exp, art, 'notes.txt', 'hello from the e2e test\nsecond line\n', 'text/plain');
+  await upload(exp, art, 'data/config.json', '{"alpha":0.5,"layers":[1,2,3]}', 'application/json');
+  await upload(exp, art, 'plots/pixel.png', PNG, 'image/png');
+  const other = (await api('experiments/create', { name: `e2e-empty-${suffix}` })).experiment_id;
+  return { exp, other, suffix, cv, kids, grandchild, hpo, art };
+}
+
+// ---------------------------------------------------------------- harness
+const results = [];
+async function test(name, fn) {
+  const t0 = Date.now();
+  try { await fn(); results.push([name, true]); console.log(`ok   ${name} (${Date.now() - t0} ms)`); }
+  catch (e) { results.push([name, false]); console.log(`FAIL ${name}: ${e.stack || e.message}`); }
+}
+function assert(cond, msg) { if (!cond) throw new Error(`assertion failed: ${msg}`); }
+async function shot(page, name) { await page.screenshot({ path: join(OUT, `${name}.png`), fullPage: false }); }
+async function series(page, sel) {
+  await page.waitForSelector(`${sel}[data-rendered="1"]`, { timeout: 15000 });
+  return Number(await page.getAttribute(sel, 'data-series'));
+}
+const runRows = (page) => page.$$eval('#runs-table tbody tr[data-run]', (trs) => trs.map((t) => t.dataset.run));
+const topRows = (page) => page.$$eval('#runs-table tbody tr[data-run][data-level="0"]', (trs) => trs.map((t) => t.dataset.run));
+
+// ---------------------------------------------------------------- tests
+const d = await seed();
+const browser = await chromium.launch({
+  executablePath: CHROMIUM,
+  args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+    '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+});
+const context = await browser.newContext({ viewport: { width: 1440, height: 900 } });
+const page = await context.newPage();
+const pageErrors = [];
+page.on('pageerror', (e) => pageErrors.push(e.message));
+page.on('dialog', (dlg) => dlg.accept());
+
+await test('experiments list: search, run counts, create, rename, delete', async () => {
+  await page.goto(`${BASE}/#/experiments`);
+  await page.waitForSelector('#experiments');
+  await page.fill('#exp-search', `e2e-cv-${d.suffix}`);
+  await page.waitForFunction((n) => [...document.querySelectorAll('#experiments tbody tr')].length === 1 && document.querySelector('#experiments tbody').textContent.includes(n), `e2e-cv-${d.suffix}`);
+  const runs = await page.$eval('#experiments tbody tr td:nth-child(3)', (td) => td.textContent);
+  assert(runs === '37', `run count ${runs}`);
+  await shot(page, '01-experiments');
+  await page.fill('#exp-search', '');
+  await page.click('text=Create experiment');
+  await page.fill('#exp-name', `e2e-created-${d.suffix}`);
+  await page.click('dialog button[type=submit]');
+  await page.waitForSelector(`#experiments a:text("e2e-created-${d.suffix}")`);
+  await page.click(`button[aria-label="Rename e2e-created-${d.suffix}"]`);
+  await page.fill('#exp-name', `e2e-renamed-${d.suffix}`);
+  await page.click('dialog button[type=submit]');
+  await page.waitForSelector(`#experiments a:text("e2e-renamed-${d.suffix}")`);
+  await page.click(`button[aria-label="Delete e2e-renamed-${d.suffix}"]`);
+  await page.waitForFunction((n) => !document.querySelector('#experiments').textContent.includes(n), `e2e-renamed-${d.suffix}`);
+});
+
+await test('runs table: nested tree expands, children load', async () => {
+  await page.goto(`${BASE}/#/experiments/${d.exp}`);
+  await page.waitForSelector(`#runs-table tr[data-run="${d.cv}"]`);
+  const top = await runRows(page);
+  assert(!top.includes(d.kids[0]), 'children are folded under their parent');
+  assert(top.length === 3, `top-level rows ${top.length}`);
+  await page.click(`tr[data-run="${d.cv}"] button.exp`);
+  await page.waitForSelector(`#runs-table tr[data-run="${d.kids[2]}"][data-level="1"]`);
+  await page.click(`tr[data-run="${d.kids[0]}"] button.exp`);
+  await page.waitForSelector(`#runs-table tr[data-run="${d.grandchild}"][data-level="2"]`);
+  const expanded = await page.getAttribute(`tr[data-run="${d.cv}"] button.exp`, 'aria-expanded');
+  assert(expanded === 'true', 'aria-expanded');
+  await shot(page, '02-runs-nested');
+});
+
+await test('runs table: valid filter with OR, invalid filter shows inline error and keeps the table', async () => {
+  await page.fill('#run-filter', "params.maxDepth = '6' or (params.maxDepth = '2' and metrics.weightedPrecision > 0.5)");
+  await page.press('#run-filter', 'Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#runs-table tbody tr[data-run][data-level="0"]').length === 2);
+  const rows = await runRows(page);
+  const top = await topRows(page);
+  assert(top.includes(d.kids[0]) && top.includes(d.kids[2]), 'the two matching runs');
+  await page.fill('#run-filter', 'metrics.acc >> 1');
+  await page.press('#run-filter', 'Enter');
+  await page.waitForSelector('#filter-error .error-box');
+  const msg = await page.textContent('#filter-error');
+  assert(/position/i.test(msg), `error names the position: ${msg}`);
+  assert(await page.getAttribute('#run-filter', 'aria-invalid') === 'true', 'aria-invalid');
+  const after = await runRows(page);
+  assert(JSON.stringify(after) === JSON.stringify(rows), 'table unchanged after a bad filter');
+  await shot(page, '03-runs-filter-error');
+});
+
+await test('runs table: server-side sort by a metric, column hide', async () => {
+  await page.fill('#run-filter', "params.maxDepth LIKE '%'");
+  await page.press('#run-filter', 'Enter');
+  await page.waitForFunction(() => document.querySelectorAll('#runs-table tbody tr[data-run][data-level="0"]').length === 3 && !document.querySelector('#filter-error').textContent);
+  await page.click('th[data-col="metric:weightedPrecision"] button.sort');
+  await page.waitForSelector('th[data-col="metric:weightedPrecision"][aria-sort="descending"]');
+  let order = await topRows(page);
+  assert(order[0] === d.kids[2] && order[2] === d.kids[0], `desc order ${order}`);
+  await page.click('th[data-col="metric:weightedPrecision"] button.sort');
+  await page.waitForSelector('th[data-col="metric:weightedPrecision"][aria-sort="ascending"]');
+  order = await topRows(page);
+  assert(order[0] === d.kids[0], 'asc order');
+  await page.click('#columns-btn');
+  await page.uncheck('input[aria-label="Show param maxBins"]');
+  assert(!(await page.$('th[data-col="param:maxBins"]')), 'column hidden');
+  await page.check('input[aria-label="Pin metric weightedPrecision"]');
+  await page.waitForSelector('th.pinned[data-col="metric:weightedPrecision"]');
+  await page.keyboard.press('Escape');
+  await shot(page, '04-runs-sorted');
+});
+
+await test('compare view: parallel coordinates, scatter, contour, overlaid histories', async () => {
+  await page.fill('#run-filter', '');
+  await page.press('#run-filter', 'Enter');
+  await page.waitForSelector(`tr[data-run="${d.cv}"]`);
+  if (!(await page.$(`tr[data-run="${d.kids[0]}"]`))) await page.click(`tr[data-run="${d.cv}"] button.exp`);
+  for (const k of d.kids) {
+    await page.waitForSelector(`tr[data-run="${k}"]`);
+    await page.check(`tr[data-run="${k}"] input[type=checkbox]`);
+  }
+  await page.click('#compare-selected');
+  await page.waitForSelector('h1:text("Comparing 3 runs")');
+  assert(await series(page, '#chart-parallel') === 1, 'parallel');
+  assert(await series(page, '#chart-scatter') === 1, 'scatter');
+  assert(await series(page, '#chart-contour') === 2, 'contour');
+  assert(await series(page, '#chart-history') === 3, 'one history per run');
+  await page.selectOption('#scatter-x', 'params.maxDepth');
+  await page.selectOption('#scatter-y', 'metrics.weightedPrecision');
+  await shot(page, '05-compare');
+});
+
+await test('run page: details, params, metric chart, tags editing, artifacts previews', async () => {
+  await page.goto(`${BASE}/#/runs/${d.kids[1]}`);
+  await page.waitForSelector('#params');
+  assert((await page.getAttribute('#parent-link', 'href')) === `#/runs/${d.cv}`, 'parent link');
+  assert(await series(page, '#metric-charts [data-key="weightedPrecision"] .chart') === 1, 'metric chart');
+  await page.selectOption('#x-axis', 'relative');
+  await page.check('#log-scale');
+  await page.fill('#tag-key', 'team');
+  await page.fill('#tag-value', 'vision');
+  await page.click('text=Set tag');
+  await page.waitForSelector('#tags td:text("vision")');
+  await shot(page, '06-run');
+  await page.goto(`${BASE}/#/runs/${d.art}`);
+  await page.waitForSelector('#artifact-tree button[data-path="notes.txt"]');
+  assert(await series(page, '#metric-charts [data-key="train_loss"] .chart') === 1, 'long metric chart');
+  const hint = await page.textContent('#metric-charts [data-key="train_loss"] .hint');
+  assert(/5,000 points/.test(hint), hint);
+  await page.click('#artifact-tree button[data-path="notes.txt"]');
+  await page.waitForSelector('#artifact-preview pre:has-text("hello from the e2e test")');
+  await page.click('#artifact-tree button[data-path="data"]');
+  await page.click('#artifact-tree button[data-path="data/config.json"]');
+  await page.waitForSelector('#artifact-preview pre:has-text("\\"layers\\"")');
+  await page.click('#artifact-tree button[data-path="plots"]');
+  await page.click('#artifact-tree button[data-path="plots/pixel.png"]');
+  await page.waitForSelector('#artifact-preview img');
+  const ok = await page.$eval('#artifact-preview img', (img) => img.complete && img.naturalWidth === 2);
+  assert(ok, 'image preview loaded');
+  assert(await page.$('#artifact-preview a[download]'), 'download link');
+  await shot(page, '07-run-artifacts');
+});
+
+await test('tuning view: history, importance, slices', async () => {
+  await page.goto(`${BASE}/#/runs/${d.hpo}`);
+  await page.click('#tuning-link');
+  await page.waitForSelector('#tuning-summary');
+  assert(await series(page, '#chart-tuning-history') === 2, 'trials + running best');
+  assert(await series(page, '#chart-importance') === 1, 'importance bars');
+  const slices = await page.$$eval('#slices .chart', (els) => els.map((e) => e.dataset.param));
+  assert(slices.length === 3, `3 slice plots, got ${slices.length}`);
+  assert(slices[0] === 'lr', `lr is most important: ${slices}`);
+  for (const p of slices) assert(await series(page, `#slices .chart[data-param="${p}"]`) === 1, p);
+  const text = await page.textContent('#tuning-summary');
+  assert(/30 trials/.test(text), text);
+  await shot(page, '08-tuning');
+});
+
+await test('empty and error states, keyboard focus', async () => {
+  await page.goto(`${BASE}/#/experiments/${d.other}`);
+  await page.waitForSelector('text=No runs in this experiment yet.');
+  await page.goto(`${BASE}/#/runs/doesnotexist`);
+  await page.waitForSelector('.state.error');
+  await page.goto(`${BASE}/#/nowhere`);
+  await page.waitForSelector('.state.error');
+  await page.goto(`${BASE}/#/experiments/${d.exp}`);
+  await page.waitForSelector(`tr[data-run="${d.cv}"]`);
+  await page.focus('#run-filter');
+  await page.keyboard.press('Tab');
+  const focused = await page.evaluate(() => document.activeElement.textContent);
+  assert(focused === 'Search', `Tab reaches the Search button, got '${focused}'`);
+  await shot(page, '09-empty-states');
+});
+
+await test('running runs refresh on their own', async () => {
+  const id = (await api('runs/create', { experiment_id: d.other, run_name: 'live', start_time: Date.now() })).run.info.run_id;
+  await page.goto(`${BASE}/#/experiments/${d.other}`);
+  await page.waitForSelector(`tr[data-run="${id}"] .status.RUNNING`);
+  await api('runs/log-batch', { run_id: id, metrics: [{ key: 'progress', value: 0.5, timestamp: Date.now(), step: 1 }] });
+  await api('runs/update', { run_id: id, status: 'FINISHED', end_time: Date.now() });
+  await page.waitForSelector(`tr[data-run="${id}"] .status.FINISHED`, { timeout: 12000 });
+  await page.waitForSelector('th[data-col="metric:progress"]');
+});
+
+await test('no uncaught page errors', async () => {
+  assert(pageErrors.length === 0, pageErrors.join('\n'));
+});
+
+await browser.close();
+const passed = results.filter((r) => r[1]).length;
+const failed = results.length - passed;
+console.log(`\nUI tests: ${passed} passed, ${failed} failed (screenshots in ${OUT})`);
+process.exit(failed ? 1 : 0);

@@ -64,6 +64,14 @@ fn fmt(times: &[f64]) -> String {
 }
 
 fn main() -> Result<()> {
+    // `cargo bench` passes --bench; `cargo test --all-targets` runs bench
+    // targets without it, and a benchmark is not a test: do nothing then.
+    if !std::env::args().any(|a| a == "--bench") {
+        println!(
+            "ml_bench: benchmark program; run it with `cargo bench -p cairn-ml --bench ml_bench`"
+        );
+        return Ok(());
+    }
     let dir = arg("--data").unwrap_or_else(|| "../shared/datasets".into());
     let repeats: usize = arg("--repeats").and_then(|r| r.parse().ok()).unwrap_or(5);
     let which = std::env::args()

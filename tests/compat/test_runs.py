@@ -437,10 +437,7 @@ def test_log_inputs_entities(client, experiment_id):
 
 def test_fluent_log_input_dataset(client, experiment_id):
     # mlflow.data.* datasets need numpy (mlflow.types.Schema); mlflow-skinny
-    # does not install it, and the suite installs nothing beyond the client.
-    pytest.importorskip(
-        "numpy", reason="mlflow.data datasets need numpy, which mlflow-skinny does not install"
-    )
+    # does not install it, so requirements.txt pins it next to the client.
     from mlflow.data.http_dataset_source import HTTPDatasetSource
     from mlflow.data.meta_dataset import MetaDataset
 

@@ -2,7 +2,7 @@
 # UI benchmark: `cairn-bench ui` (release) populates a 10,000-run store and a
 # 1,000,000-point metric and times the page-data endpoints over HTTP; then,
 # while it keeps serving (--hold), tests/ui/bench.mjs times the same pages in
-# headless Chromium. Prints Markdown tables (paste into BENCH-UI.md).
+# headless Chromium. Prints Markdown tables (paste into docs/benchmarks/ui.md).
 #   scripts/ui-bench.sh [--runs N] [--points N] [--reps N]
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"

@@ -25,7 +25,7 @@ enum Command {
     /// Tracking-server workloads (../shared/bench/tracking-baseline.md)
     /// against any MLflow-compatible server.
     Tracking(tracking::TrackingArgs),
-    /// Web UI page-data targets over HTTP (results go to BENCH-UI.md).
+    /// Web UI page-data targets over HTTP (results go to docs/benchmarks/ui.md).
     Ui(ui::UiArgs),
 }
 

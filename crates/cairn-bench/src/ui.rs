@@ -11,7 +11,7 @@
 //!   with the server time the endpoint reports;
 //! - 1M-point metric: `metric-series` downsampled to 1,000 buckets.
 //!
-//! Browser-side parse/render time is not included here (see BENCH-UI.md).
+//! Browser-side parse/render time is not included here (see docs/benchmarks/ui.md).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};

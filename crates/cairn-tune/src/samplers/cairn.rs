@@ -73,7 +73,7 @@ pub struct CairnConfig {
     /// Enable a fourth arm running a textbook CMA-ES (IPOP restarts) over
     /// the incumbent branch's numeric dimensions. Off by default: in the
     /// 20-seed benchmark it helps levy/rosenbrock but costs styblinski-tang
-    /// and noisy-hartmann6 (see `cairn-bench/TUNING-RESULTS.md`).
+    /// and noisy-hartmann6 (see `docs/benchmarks/tuning.md`).
     pub cma: bool,
 }
 

@@ -11,13 +11,19 @@ use crate::rows::{metric_value, stored_value};
 
 /// Append metrics to the history (exact duplicates collapse) and advance
 /// `latest_metrics` where a new point is newer (step, then timestamp, then value).
-pub(crate) fn insert(conn: &Connection, run: &RunId, metrics: &[Metric]) -> Result<()> {
+/// `run_key` is the run's integer key (`runs.run_key`), which keys the history.
+pub(crate) fn insert(
+    conn: &Connection,
+    run: &RunId,
+    run_key: i64,
+    metrics: &[Metric],
+) -> Result<()> {
     if metrics.is_empty() {
         return Ok(());
     }
     let mut history = conn
         .prepare_cached(
-            "INSERT OR IGNORE INTO metrics (run_uuid, key, timestamp, step, value, is_nan)
+            "INSERT OR IGNORE INTO metric_history (run_key, key, timestamp, step, value, is_nan)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
         )
         .map_err(sql_err)?;
@@ -25,14 +31,7 @@ pub(crate) fn insert(conn: &Connection, run: &RunId, metrics: &[Metric]) -> Resu
     for m in metrics {
         let (value, is_nan) = stored_value(m.value);
         history
-            .execute(params![
-                run.as_str(),
-                m.key,
-                m.timestamp,
-                m.step,
-                value,
-                is_nan
-            ])
+            .execute(params![run_key, m.key, m.timestamp, m.step, value, is_nan])
             .map_err(sql_err)?;
         match newest.get(m.key.as_str()) {
             Some(prev) if !m.is_newer_than(prev) => {}
@@ -70,15 +69,14 @@ pub(crate) fn insert(conn: &Connection, run: &RunId, metrics: &[Metric]) -> Resu
     Ok(())
 }
 
-fn require_run(conn: &Connection, run: &RunId) -> Result<()> {
-    conn.query_row(
-        "SELECT 1 FROM runs WHERE run_uuid = ?1",
-        [run.as_str()],
-        |_| Ok(()),
-    )
-    .optional()
-    .map_err(sql_err)?
-    .ok_or_else(|| Error::not_found(format!("Run with id={run} not found")))
+/// The run's integer key; RESOURCE_DOES_NOT_EXIST for unknown runs.
+fn require_run(conn: &Connection, run: &RunId) -> Result<i64> {
+    conn.prepare_cached("SELECT run_key FROM runs WHERE run_uuid = ?1")
+        .map_err(sql_err)?
+        .query_row([run.as_str()], |r| r.get(0))
+        .optional()
+        .map_err(sql_err)?
+        .ok_or_else(|| Error::not_found(format!("Run with id={run} not found")))
 }
 
 fn row_to_metric(r: &rusqlite::Row<'_>) -> rusqlite::Result<Metric> {
@@ -92,7 +90,7 @@ fn row_to_metric(r: &rusqlite::Row<'_>) -> rusqlite::Result<Metric> {
 }
 
 pub(crate) fn history(conn: &Connection, q: &MetricHistoryQuery) -> Result<Page<Metric>> {
-    require_run(conn, &q.run_id)?;
+    let run_key = require_run(conn, &q.run_id)?;
     let offset = page_token::decode(q.page_token.as_deref())?;
     // LIMIT -1 is SQLite's "no limit".
     // One extra row tells whether another page exists; saturate so that a
@@ -103,16 +101,13 @@ pub(crate) fn history(conn: &Connection, q: &MetricHistoryQuery) -> Result<Page<
         .unwrap_or(-1);
     let mut stmt = conn
         .prepare_cached(
-            "SELECT key, value, timestamp, step, is_nan FROM metrics
-             WHERE run_uuid = ?1 AND key = ?2
+            "SELECT key, value, timestamp, step, is_nan FROM metric_history
+             WHERE run_key = ?1 AND key = ?2
              ORDER BY timestamp, step, value LIMIT ?3 OFFSET ?4",
         )
         .map_err(sql_err)?;
     let mut items = stmt
-        .query_map(
-            params![q.run_id.as_str(), q.key, limit, offset as i64],
-            row_to_metric,
-        )
+        .query_map(params![run_key, q.key, limit, offset as i64], row_to_metric)
         .map_err(sql_err)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(sql_err)?;
@@ -150,29 +145,30 @@ pub(crate) fn bulk_interval(conn: &Connection, q: &BulkIntervalQuery) -> Result<
     let (lo, hi) = q.steps.unwrap_or((i64::MIN, i64::MAX));
     let mut steps_stmt = conn
         .prepare_cached(
-            "SELECT DISTINCT step FROM metrics WHERE run_uuid = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4
+            "SELECT DISTINCT step FROM metric_history
+             WHERE run_key = ?1 AND key = ?2 AND step BETWEEN ?3 AND ?4
              ORDER BY step",
         )
         .map_err(sql_err)?;
     let mut points_stmt = conn
         .prepare_cached(
-            "SELECT key, value, timestamp, step, is_nan FROM metrics
-             WHERE run_uuid = ?1 AND key = ?2 AND step IN (SELECT value FROM json_each(?3))
+            "SELECT key, value, timestamp, step, is_nan FROM metric_history
+             WHERE run_key = ?1 AND key = ?2 AND step IN (SELECT value FROM json_each(?3))
              ORDER BY step, timestamp, value",
         )
         .map_err(sql_err)?;
     let mut out = Vec::new();
     for run in &q.run_ids {
-        require_run(conn, run)?;
+        let run_key = require_run(conn, run)?;
         let steps = steps_stmt
-            .query_map(params![run.as_str(), q.key, lo, hi], |r| r.get::<_, i64>(0))
+            .query_map(params![run_key, q.key, lo, hi], |r| r.get::<_, i64>(0))
             .map_err(sql_err)?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(sql_err)?;
         let chosen = sample_steps(&steps, q.max_results);
         let json = serde_json::to_string(&chosen).unwrap_or_else(|_| "[]".into());
         let points = points_stmt
-            .query_map(params![run.as_str(), q.key, json], row_to_metric)
+            .query_map(params![run_key, q.key, json], row_to_metric)
             .map_err(sql_err)?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(sql_err)?;

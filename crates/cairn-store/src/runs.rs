@@ -13,17 +13,18 @@ use crate::experiments::{join_uri, require_active as require_active_experiment};
 use crate::rows::load_runs;
 use crate::{metrics, now_ms, search};
 
-fn stage_of(conn: &Connection, id: &RunId) -> Result<(LifecycleStage, ExperimentId)> {
-    let row: Option<(String, i64)> = conn
-        .query_row(
-            "SELECT lifecycle_stage, experiment_id FROM runs WHERE run_uuid = ?1",
-            [id.as_str()],
-            |r| Ok((r.get(0)?, r.get(1)?)),
+/// A run's lifecycle stage, experiment and integer key (`runs.run_key`).
+fn stage_of(conn: &Connection, id: &RunId) -> Result<(LifecycleStage, ExperimentId, i64)> {
+    let row: Option<(String, i64, i64)> = conn
+        .prepare_cached(
+            "SELECT lifecycle_stage, experiment_id, run_key FROM runs WHERE run_uuid = ?1",
         )
+        .map_err(sql_err)?
+        .query_row([id.as_str()], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
         .optional()
         .map_err(sql_err)?;
     match row {
-        Some((stage, exp)) => Ok((stage.parse()?, ExperimentId(exp))),
+        Some((stage, exp, key)) => Ok((stage.parse()?, ExperimentId(exp), key)),
         None => Err(Error::not_found(format!("Run with id={id} not found"))),
     }
 }
@@ -31,9 +32,14 @@ fn stage_of(conn: &Connection, id: &RunId) -> Result<(LifecycleStage, Experiment
 /// Fails with RESOURCE_DOES_NOT_EXIST for unknown runs and
 /// INVALID_PARAMETER_VALUE for deleted ones; returns the run's experiment.
 pub(crate) fn require_active(conn: &Connection, id: &RunId) -> Result<ExperimentId> {
+    require_active_keyed(conn, id).map(|(exp, _)| exp)
+}
+
+/// [`require_active`], also returning the run's integer key.
+fn require_active_keyed(conn: &Connection, id: &RunId) -> Result<(ExperimentId, i64)> {
     match stage_of(conn, id)? {
-        (LifecycleStage::Active, exp) => Ok(exp),
-        (LifecycleStage::Deleted, _) => Err(Error::invalid(format!(
+        (LifecycleStage::Active, exp, key) => Ok((exp, key)),
+        (LifecycleStage::Deleted, _, _) => Err(Error::invalid(format!(
             "The run {id} must be in the 'active' state. Current state is deleted."
         ))),
     }
@@ -65,8 +71,9 @@ pub(crate) fn create(conn: &Connection, new: &NewRun) -> Result<RunId> {
     let artifact_uri = join_uri(&location, &format!("{run_id}/artifacts"));
     conn.execute(
         "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time,
-                           deleted_time, lifecycle_stage, artifact_uri)
-         VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, NULL, NULL, 'active', ?6)",
+                           deleted_time, lifecycle_stage, artifact_uri, run_key)
+         VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, NULL, NULL, 'active', ?6,
+                 (SELECT COALESCE(MAX(run_key), 0) + 1 FROM runs))",
         params![
             run_id.as_str(),
             new.experiment_id.0,
@@ -143,7 +150,7 @@ fn set_run_name(conn: &Connection, id: &RunId, name: &str) -> Result<()> {
 /// Delete (`restore = false`) or restore a run. Deleting a deleted run is a
 /// no-op, as in MLflow; restoring a run of a deleted experiment is refused.
 pub(crate) fn set_lifecycle(conn: &Connection, id: &RunId, restore: bool) -> Result<()> {
-    let (_, experiment) = stage_of(conn, id)?;
+    let (_, experiment, _) = stage_of(conn, id)?;
     if restore {
         require_active_experiment(conn, experiment).map_err(|_| {
             Error::invalid(format!(
@@ -168,7 +175,7 @@ pub(crate) fn set_lifecycle(conn: &Connection, id: &RunId, restore: bool) -> Res
 
 /// Params, then metrics, then tags; all or nothing (the caller's savepoint).
 pub(crate) fn log_batch(conn: &Connection, id: &RunId, batch: &RunBatch) -> Result<()> {
-    require_active(conn, id)?;
+    let (_, run_key) = require_active_keyed(conn, id)?;
     if !batch.params().is_empty() {
         let mut existing = conn
             .prepare_cached("SELECT value FROM params WHERE run_uuid = ?1 AND key = ?2")
@@ -198,7 +205,7 @@ pub(crate) fn log_batch(conn: &Connection, id: &RunId, batch: &RunBatch) -> Resu
             }
         }
     }
-    metrics::insert(conn, id, batch.metrics())?;
+    metrics::insert(conn, id, run_key, batch.metrics())?;
     if !batch.tags().is_empty() {
         let mut upsert = conn
             .prepare_cached(

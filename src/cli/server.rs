@@ -126,12 +126,15 @@ fn reexec_with_malloc_tunables() {
 pub(crate) fn run(args: ServerArgs) -> anyhow::Result<ExitCode> {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     reexec_with_malloc_tunables();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "info,tower_http=warn".into()),
-        )
-        .init();
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| "info,tower_http=warn".into());
+    match args.log_format {
+        LogFormat::Text => tracing_subscriber::fmt().with_env_filter(filter).init(),
+        LogFormat::Json => tracing_subscriber::fmt()
+            .json()
+            .with_env_filter(filter)
+            .init(),
+    }
     if args.workers.is_some() {
         tracing::info!(
             "--workers is accepted for compatibility; Cairn serves from one multi-threaded process"

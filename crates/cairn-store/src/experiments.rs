@@ -2,7 +2,7 @@
 
 use cairn_core::commands::NewExperiment;
 use cairn_core::store::{ExperimentSearch, Page};
-use cairn_core::{Error, Experiment, ExperimentId, LifecycleStage, Result, Tag, page_token};
+use cairn_core::{Error, Experiment, ExperimentId, LifecycleStage, Result, Tag};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::db::sql_err;
@@ -114,14 +114,10 @@ pub(crate) fn get_by_name(conn: &Connection, name: &str) -> Result<Experiment> {
 }
 
 pub(crate) fn search(conn: &Connection, q: &ExperimentSearch) -> Result<Page<Experiment>> {
-    let offset = page_token::decode(q.page_token.as_deref())?;
-    let mut ids = search::experiment_ids_page(conn, q, offset, q.max_results + 1)?;
-    let next_page_token = if ids.len() > q.max_results {
-        ids.truncate(q.max_results);
-        Some(page_token::encode(offset + q.max_results))
-    } else {
-        None
-    };
+    let (ids, next_page_token) =
+        crate::offset_page(q.page_token.as_deref(), q.max_results, |offset, limit| {
+            search::experiment_ids_page(conn, q, offset, limit)
+        })?;
     Ok(Page {
         items: load_experiments(conn, &ids)?,
         next_page_token,

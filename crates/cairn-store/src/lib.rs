@@ -39,6 +39,25 @@ pub(crate) fn now_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// One page of ids by offset paging, MLflow-style: decode the page token,
+/// fetch one row more than the page size to learn whether another page
+/// exists, and encode the next token only then.
+pub(crate) fn offset_page<T>(
+    page_token: Option<&str>,
+    max_results: usize,
+    fetch: impl FnOnce(usize, usize) -> Result<Vec<T>>,
+) -> Result<(Vec<T>, Option<String>)> {
+    let offset = cairn_core::page_token::decode(page_token)?;
+    let mut ids = fetch(offset, max_results + 1)?;
+    let next = if ids.len() > max_results {
+        ids.truncate(max_results);
+        Some(cairn_core::page_token::encode(offset + max_results))
+    } else {
+        None
+    };
+    Ok((ids, next))
+}
+
 /// Options for opening a store.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {

@@ -70,7 +70,8 @@ pub(crate) fn insert(
 }
 
 /// The run's integer key; RESOURCE_DOES_NOT_EXIST for unknown runs.
-fn require_run(conn: &Connection, run: &RunId) -> Result<i64> {
+/// The run's integer key, or RESOURCE_DOES_NOT_EXIST.
+pub(crate) fn require_run(conn: &Connection, run: &RunId) -> Result<i64> {
     conn.prepare_cached("SELECT run_key FROM runs WHERE run_uuid = ?1")
         .map_err(sql_err)?
         .query_row([run.as_str()], |r| r.get(0))

@@ -2,8 +2,8 @@
 //! run (each one grouped query), and a lean whole-history read for charts.
 
 use cairn_core::store::ExperimentRunStats;
-use cairn_core::{Error, ExperimentId, Result, RunId, TimestampMs, system_tags};
-use rusqlite::{Connection, OptionalExtension};
+use cairn_core::{ExperimentId, Result, RunId, TimestampMs, system_tags};
+use rusqlite::Connection;
 
 use crate::db::sql_err;
 
@@ -57,25 +57,15 @@ pub(crate) fn metric_points(
     run: &RunId,
     key: &str,
 ) -> Result<Vec<(TimestampMs, i64, f64)>> {
-    let exists = conn
-        .query_row(
-            "SELECT 1 FROM runs WHERE run_uuid = ?1",
-            [run.as_str()],
-            |_| Ok(()),
-        )
-        .optional()
-        .map_err(sql_err)?;
-    if exists.is_none() {
-        return Err(Error::not_found(format!("Run with id={run} not found")));
-    }
+    let run_key = crate::metrics::require_run(conn, run)?;
     let mut stmt = conn
         .prepare_cached(
-            "SELECT timestamp, step, value, is_nan FROM metrics
-             WHERE run_uuid = ?1 AND key = ?2 ORDER BY timestamp, step, value",
+            "SELECT timestamp, step, value, is_nan FROM metric_history
+             WHERE run_key = ?1 AND key = ?2 ORDER BY timestamp, step, value",
         )
         .map_err(sql_err)?;
     let mut rows = stmt
-        .query(rusqlite::params![run.as_str(), key])
+        .query(rusqlite::params![run_key, key])
         .map_err(sql_err)?;
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(sql_err)? {

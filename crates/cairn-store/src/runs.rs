@@ -3,8 +3,7 @@
 use cairn_core::commands::{NewRun, RunBatch};
 use cairn_core::store::{Page, RunSearch, RunUpdate};
 use cairn_core::{
-    DatasetInput, Error, ExperimentId, LifecycleStage, Result, Run, RunId, names, page_token,
-    system_tags,
+    DatasetInput, Error, ExperimentId, LifecycleStage, Result, Run, RunId, names, system_tags,
 };
 use rusqlite::{Connection, OptionalExtension, params};
 
@@ -291,14 +290,10 @@ pub(crate) fn log_inputs(conn: &Connection, id: &RunId, inputs: &[DatasetInput])
 }
 
 pub(crate) fn search(conn: &Connection, q: &RunSearch) -> Result<Page<Run>> {
-    let offset = page_token::decode(q.page_token.as_deref())?;
-    let mut ids = search::run_ids_page(conn, q, offset, q.max_results + 1)?;
-    let next_page_token = if ids.len() > q.max_results {
-        ids.truncate(q.max_results);
-        Some(page_token::encode(offset + q.max_results))
-    } else {
-        None
-    };
+    let (ids, next_page_token) =
+        crate::offset_page(q.page_token.as_deref(), q.max_results, |offset, limit| {
+            search::run_ids_page(conn, q, offset, limit)
+        })?;
     Ok(Page {
         items: load_runs(conn, &ids)?,
         next_page_token,

@@ -17,5 +17,7 @@ mod fuzz;
 mod metrics;
 #[path = "integration/runs.rs"]
 mod runs;
+#[path = "integration/ui.rs"]
+mod ui;
 #[path = "integration/wire.rs"]
 mod wire;

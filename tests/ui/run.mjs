@@ -204,6 +204,10 @@ await test('compare view: parallel coordinates, scatter, contour, overlaid histo
 });
 
 await test('run page: details, params, metric chart, tags editing, artifacts previews', async () => {
+  // MLflow's link form (printed by the official client) opens the same page.
+  await page.goto(`${BASE}/#/experiments/${d.exp}/runs/${d.kids[1]}`);
+  await page.waitForSelector('#params');
+  assert((await page.getAttribute('#parent-link', 'href')) === `#/runs/${d.cv}`, 'parent link via MLflow-style URL');
   await page.goto(`${BASE}/#/runs/${d.kids[1]}`);
   await page.waitForSelector('#params');
   assert((await page.getAttribute('#parent-link', 'href')) === `#/runs/${d.cv}`, 'parent link');

@@ -11,6 +11,8 @@ const routes = [
   [/^\/?$|^\/experiments\/?$/, 'experiments'],
   [/^\/experiments\/([^/]+)\/?$/, 'runs'],
   [/^\/runs\/([^/]+)\/?$/, 'run'],
+  // MLflow's own run links (the official client prints them): #/experiments/<id>/runs/<run>.
+  [/^\/experiments\/[^/]+\/runs\/([^/]+)\/?$/, 'run'],
   [/^\/compare\/?$/, 'compare'],
   [/^\/tuning\/([^/]+)\/?$/, 'tuning'],
 ];

@@ -65,6 +65,20 @@ fn metric_json(m: &Metric) -> Value {
     json!({"key": m.key, "value": value, "timestamp": m.timestamp, "step": m.step})
 }
 
+/// The `next_page_token` of a paged response, if another page exists.
+fn next_page_token(v: &Value) -> Option<String> {
+    v.get("next_page_token")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// Add `page_token` to a search body when continuing a search.
+fn set_page_token(body: &mut Value, token: Option<&str>) {
+    if let Some(t) = token {
+        body["page_token"] = json!(t);
+    }
+}
+
 fn kv(tags: &[Tag]) -> Vec<Value> {
     tags.iter()
         .map(|t| json!({"key": t.key, "value": t.value}))
@@ -294,18 +308,13 @@ impl TrackingStore for HttpStore {
             "filter": q.filter.source(),
             "order_by": q.order.source(),
         });
-        if let Some(t) = &q.page_token {
-            body["page_token"] = json!(t);
-        }
+        set_page_token(&mut body, q.page_token.as_deref());
         let v = self.post("experiments/search", body)?;
         let items = Self::decode_list::<ExperimentW>(&v, "experiments")?
             .into_iter()
             .map(ExperimentW::into_domain)
             .collect::<Result<Vec<_>>>()?;
-        let next_page_token = v
-            .get("next_page_token")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let next_page_token = next_page_token(&v);
         Ok(Page {
             items,
             next_page_token,
@@ -454,10 +463,7 @@ impl TrackingStore for HttpStore {
             .into_iter()
             .map(MetricW::into_domain)
             .collect();
-        let next_page_token = v
-            .get("next_page_token")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let next_page_token = next_page_token(&v);
         Ok(Page {
             items,
             next_page_token,
@@ -497,18 +503,13 @@ impl TrackingStore for HttpStore {
             "run_view_type": view_name(q.view_type),
             "max_results": q.max_results,
         });
-        if let Some(t) = &q.page_token {
-            body["page_token"] = json!(t);
-        }
+        set_page_token(&mut body, q.page_token.as_deref());
         let v = self.post("runs/search", body)?;
         let items = Self::decode_list::<RunW>(&v, "runs")?
             .into_iter()
             .map(RunW::into_domain)
             .collect::<Result<Vec<_>>>()?;
-        let next_page_token = v
-            .get("next_page_token")
-            .and_then(Value::as_str)
-            .map(str::to_owned);
+        let next_page_token = next_page_token(&v);
         Ok(Page {
             items,
             next_page_token,

@@ -188,32 +188,21 @@ impl<'e, E: Estimator> CrossValidator<'e, E> {
         data: &Dataset,
         observer: &dyn CvObserver,
     ) -> Result<CrossValidatorModel<E::Model>> {
-        if self.parallelism == 0 {
-            return Err(MlError::param("parallelism", 0, "must be >= 1"));
-        }
-        let estimators = prepare(&self.estimator, &self.param_maps)?;
-        let folds = make_folds(data, self.num_folds, self.fold_kind, self.seed)?;
-        let splits: Vec<(Dataset, Dataset)> = folds
-            .par_iter()
-            .map(|f| (data.select(&f.train), data.select(&f.test)))
-            .collect();
-        let (fold_metrics, sub) = run_grid(
-            &estimators,
+        select(
+            &self.estimator,
             &self.param_maps,
-            &splits,
             self.evaluator,
             self.parallelism,
             self.collect_sub_models,
-            observer,
-        )?;
-        finish(
-            &self.estimator,
-            &self.param_maps,
             data,
-            self.evaluator,
-            fold_metrics,
-            sub,
-            splits.len(),
+            observer,
+            || {
+                let folds = make_folds(data, self.num_folds, self.fold_kind, self.seed)?;
+                Ok(folds
+                    .par_iter()
+                    .map(|f| (data.select(&f.train), data.select(&f.test)))
+                    .collect())
+            },
         )
     }
 }
@@ -281,29 +270,18 @@ impl<'e, E: Estimator> TrainValidationSplit<'e, E> {
                 "must be in (0, 1)",
             ));
         }
-        if self.parallelism == 0 {
-            return Err(MlError::param("parallelism", 0, "must be >= 1"));
-        }
-        let estimators = prepare(&self.estimator, &self.param_maps)?;
-        let (train, test) = shuffled_split(data.n_rows(), self.train_ratio, self.seed)?;
-        let splits = vec![(data.select(&train), data.select(&test))];
-        let (fold_metrics, sub) = run_grid(
-            &estimators,
+        select(
+            &self.estimator,
             &self.param_maps,
-            &splits,
             self.evaluator,
             self.parallelism,
             self.collect_sub_models,
-            observer,
-        )?;
-        finish(
-            &self.estimator,
-            &self.param_maps,
             data,
-            self.evaluator,
-            fold_metrics,
-            sub,
-            1,
+            observer,
+            || {
+                let (train, test) = shuffled_split(data.n_rows(), self.train_ratio, self.seed)?;
+                Ok(vec![(data.select(&train), data.select(&test))])
+            },
         )
     }
 }
@@ -450,6 +428,37 @@ fn mean_std(v: &[f64]) -> (f64, f64) {
     (mean, std)
 }
 
+/// The model-selection core both selectors share: check the options and
+/// every candidate's params (before any split or fit), evaluate each
+/// candidate on each (train, test) split from `make_splits`, refit the best.
+#[allow(clippy::too_many_arguments)]
+fn select<E: Estimator>(
+    estimator: &E,
+    maps: &[ParamMap],
+    evaluator: &dyn Evaluator,
+    parallelism: usize,
+    collect_sub_models: bool,
+    data: &Dataset,
+    observer: &dyn CvObserver,
+    make_splits: impl FnOnce() -> Result<Vec<(Dataset, Dataset)>>,
+) -> Result<CrossValidatorModel<E::Model>> {
+    if parallelism == 0 {
+        return Err(MlError::param("parallelism", 0, "must be >= 1"));
+    }
+    let estimators = prepare(estimator, maps)?;
+    let splits = make_splits()?;
+    let (fold_metrics, sub) = run_grid(
+        &estimators,
+        maps,
+        &splits,
+        evaluator,
+        parallelism,
+        collect_sub_models,
+        observer,
+    )?;
+    finish(estimator, maps, data, evaluator, fold_metrics, sub)
+}
+
 fn finish<E: Estimator>(
     estimator: &E,
     maps: &[ParamMap],
@@ -457,7 +466,6 @@ fn finish<E: Estimator>(
     evaluator: &dyn Evaluator,
     fold_metrics: Vec<Vec<f64>>,
     sub: Option<Vec<Vec<Option<E::Model>>>>,
-    _n_folds: usize,
 ) -> Result<CrossValidatorModel<E::Model>> {
     let (avg, std): (Vec<f64>, Vec<f64>) = fold_metrics.iter().map(|f| mean_std(f)).unzip();
     let larger = evaluator.is_larger_better();

@@ -435,6 +435,24 @@ fn one_run(
     }))
 }
 
+/// The listed optimizers, or any name `Algo::from_name` accepts (e.g. a
+/// `default+flag` variant of the default sampler).
+fn select_optimizers(spec: &str) -> Result<Vec<&'static str>> {
+    if spec == "all" {
+        return Ok(OPTIMIZERS.to_vec());
+    }
+    spec.split(',')
+        .map(|s| {
+            let s = s.trim();
+            match OPTIMIZERS.iter().find(|a| **a == s) {
+                Some(a) => Ok(*a),
+                None if Algo::from_name(s).is_some() => Ok(leak(s.to_string())),
+                None => bail!("unknown optimizer {s:?}"),
+            }
+        })
+        .collect()
+}
+
 fn select(spec: &str, all: &[&'static str]) -> Result<Vec<&'static str>> {
     if spec == "all" {
         return Ok(all.to_vec());
@@ -537,7 +555,7 @@ pub(crate) fn run(args: TuneArgs) -> Result<()> {
         TuneCmd::Overhead(a) => (a, "overhead", 2000),
     };
     let n = a.n.unwrap_or(default_n);
-    let optimizers = select(&a.optimizer, &OPTIMIZERS)?;
+    let optimizers = select_optimizers(&a.optimizer)?;
     let selected = select(&a.problem, &names)?;
     let seeds = parse_seeds(&a.seeds)?;
     let mut out: Box<dyn Write> = if a.out == "-" {

@@ -1,4 +1,4 @@
-//! Cairn's default sampler: a portfolio of three proposal strategies that
+//! Cairn's default sampler: a portfolio of four proposal strategies that
 //! share one history, chosen per suggestion by a bandit that rewards the
 //! strategy whose recent proposals joined the good set.
 //!
@@ -26,6 +26,10 @@
 //!   active hyperparameter uniformly in a window of relative width
 //!   `1/(1 + 0.1·T)` around it (`T` = observations of that parameter),
 //!   categoricals stay with probability `1 − width`.
+//! * **Coordinate arm** (separable structure): the incumbent with one
+//!   numeric parameter, chosen uniformly, redrawn from its prior. Hyper-
+//!   parameters often act nearly independently; then each such move can put
+//!   one coordinate into a better basin without disturbing the others.
 //! * **Bandit**: Thompson sampling over the applicable arms with a
 //!   Beta(1 + s, 1 + f) posterior, where `s`/`f` are exponentially discounted
 //!   counts (half-life ≈ 23 trials) of the arm's finished proposals that did /
@@ -40,6 +44,9 @@
 //!   keep the plain rules.
 //! * **CMA-ES arm** (opt-in, `CairnConfig::cma`): a textbook CMA-ES with
 //!   IPOP restarts over the incumbent branch's numeric dimensions.
+//!   With `cma_generations` a pick of this arm proposes the rest of the
+//!   generation too. Opt-in `graded_reward` replaces the binary bandit
+//!   reward by the proposal's rank quantile among the earlier trials.
 //!
 //! Sampler overhead: each finished trial's unit coordinates, loss and rank are
 //! cached in the sampler and only new trials are converted, so a suggestion
@@ -75,6 +82,17 @@ pub struct CairnConfig {
     /// 20-seed benchmark it helps levy/rosenbrock but costs styblinski-tang
     /// and noisy-hartmann6 (see `docs/benchmarks/tuning.md`).
     pub cma: bool,
+    /// Bandit reward per finished proposal: its rank quantile among the
+    /// trials finished before it (fraction they are worse, failed = 0) as a
+    /// fractional Beta update, instead of the binary "entered the good set".
+    pub graded_reward: bool,
+    /// Once the bandit picks the CMA-ES arm, it proposes the rest of the
+    /// current generation too, so covariance and step-size adaptation run
+    /// at the ES's own pace instead of one sample per bandit pull.
+    pub cma_generations: bool,
+    /// Enable the coordinate arm: the incumbent with one numeric parameter
+    /// redrawn from its prior (a global move along one axis).
+    pub coordinate: bool,
 }
 
 impl Default for CairnConfig {
@@ -88,6 +106,9 @@ impl Default for CairnConfig {
             local_search: true,
             anneal: true,
             cma: false,
+            graded_reward: false,
+            cma_generations: false,
+            coordinate: true,
         }
     }
 }
@@ -114,7 +135,8 @@ const ARM_TPE: u8 = 0;
 const ARM_LOCAL: u8 = 1;
 const ARM_ANNEAL: u8 = 2;
 const ARM_CMA: u8 = 3;
-const N_ARMS: usize = 4;
+const ARM_COORD: u8 = 4;
+const N_ARMS: usize = 5;
 const NO_ARM: u8 = u8::MAX;
 
 /// Finished trials (history order, pending ones skipped), converted once.
@@ -150,6 +172,9 @@ struct Cache {
     dup_n: usize,
     /// The row entered the good set of the earlier rows.
     elite: Vec<bool>,
+    /// Rank quantile of the row among the earlier ok rows (share of them
+    /// that are worse, ties half; 0.5 with none; 0 when failed).
+    quant: Vec<f64>,
 }
 
 /// The default sampler.
@@ -187,6 +212,8 @@ struct CmaArm {
     members: Vec<usize>,
     /// Last row injected into an update (an incumbent found by another arm).
     injected: Option<usize>,
+    /// Proposals asked for the current generation.
+    asked: usize,
 }
 
 fn dim_of(dist: &Dist) -> Dim {
@@ -324,6 +351,7 @@ impl CairnSampler {
             c.dup_sq = 0.0;
             c.dup_n = 0;
             c.elite.truncate(row);
+            c.quant.truncate(row);
             c.sorted.retain(|&r| (r as usize) < row);
             c.active = vec![0; p];
             for r in 0..row {
@@ -394,6 +422,15 @@ impl CairnSampler {
                 }
             }
             c.elite.push(ok && loss < thr);
+            c.quant.push(if !ok {
+                0.0
+            } else if n_ok == 0 {
+                0.5
+            } else {
+                let lt = c.sorted.partition_point(|&q| c.loss[q as usize] < loss);
+                let le = c.sorted.partition_point(|&q| c.loss[q as usize] <= loss);
+                ((n_ok - le) as f64 + 0.5 * (le - lt) as f64) / n_ok as f64
+            });
             c.loss.push(loss);
             c.ok.push(ok);
             if ok {
@@ -1006,6 +1043,40 @@ impl CairnSampler {
         Some(out)
     }
 
+    /// Coordinate arm: the incumbent (under noise the best smoothed row,
+    /// see `smoothed_elite`) with one active numeric parameter redrawn from
+    /// its prior. On (nearly) separable objectives — common among
+    /// hyperparameters that act independently — this moves one coordinate
+    /// into another basin, which neither the local arm (steps shrink) nor
+    /// TPE/anneal (all coordinates move at once) do reliably.
+    fn coordinate(&self, space: &Space, rng: &mut Rng) -> Option<Assignment> {
+        let c = &self.cache;
+        let mut best = *c.sorted.first()? as usize;
+        if self.noise_sd() > 0.0 {
+            let pid = c.pattern[best];
+            best = self.smoothed_elite(pid, &self.numeric_of(pid), 1)[0];
+        }
+        let p = space.len();
+        let mut out: Assignment = c.raw[best * p..(best + 1) * p].to_vec();
+        let num: Vec<usize> = (0..p)
+            .filter(|&i| out[i].is_some() && matches!(self.dims[i], Dim::Num { .. }))
+            .collect();
+        if num.is_empty() {
+            return None;
+        }
+        let i = num[math::below(rng, num.len())];
+        let old = out[i];
+        // A quantized parameter can redraw its current value: retry a few
+        // times rather than re-evaluate the incumbent.
+        for _ in 0..8 {
+            out[i] = Some(space.params()[i].dist.sample(rng));
+            if out[i] != old {
+                break;
+            }
+        }
+        Some(out)
+    }
+
     /// Thompson sampling over the enabled arms.
     fn choose_arm(&self, rng: &mut Rng) -> u8 {
         let c = &self.cache;
@@ -1017,7 +1088,10 @@ impl CairnSampler {
         for r in (0..c.n).rev() {
             let a = c.arm[r];
             if (a as usize) < N_ARMS {
-                if c.elite[r] {
+                if self.cfg.graded_reward {
+                    s[a as usize] += w * c.quant[r];
+                    f[a as usize] += w * (1.0 - c.quant[r]);
+                } else if c.elite[r] {
                     s[a as usize] += w;
                 } else {
                     f[a as usize] += w;
@@ -1028,7 +1102,13 @@ impl CairnSampler {
                 break;
             }
         }
-        let enabled = [true, self.cfg.local_search, self.cfg.anneal, self.cfg.cma];
+        let enabled = [
+            true,
+            self.cfg.local_search,
+            self.cfg.anneal,
+            self.cfg.cma,
+            self.cfg.coordinate,
+        ];
         let mut best = (f64::NEG_INFINITY, ARM_TPE);
         for a in 0..N_ARMS {
             if !enabled[a] {
@@ -1139,6 +1219,7 @@ impl CairnSampler {
             scan: self.cache.n,
             members: Vec::new(),
             injected: None,
+            asked: 0,
         })
     }
 
@@ -1167,6 +1248,7 @@ impl CairnSampler {
             scan: self.cache.n,
             members: Vec::new(),
             injected: None,
+            asked: 0,
         })
     }
 
@@ -1212,12 +1294,30 @@ impl CairnSampler {
             }
             arm.es.tell(&pts);
             arm.members.clear();
+            arm.asked = 0;
             self.cma_epoch = self.cma_epoch.wrapping_add(1);
             if arm.es.should_restart(1e-12 * arm.sigma0, 1e-12) {
                 arm.members.push(usize::MAX); // marks "restart before next ask"
             }
         }
         self.cma = Some(arm);
+    }
+
+    /// With `cma_generations`: the CMA-ES arm has started a generation on
+    /// the incumbent's branch and not yet asked all of its members.
+    fn cma_generation_open(&self) -> bool {
+        let Some(arm) = &self.cma else {
+            return false;
+        };
+        let Some(&best) = self.cache.sorted.first() else {
+            return false;
+        };
+        self.cfg.cma
+            && self.cfg.cma_generations
+            && arm.asked > 0
+            && arm.asked < arm.es.lambda
+            && arm.pattern == self.cache.pattern[best as usize]
+            && arm.members.first() != Some(&usize::MAX)
     }
 
     /// One CMA-ES sample over the incumbent branch's numeric dimensions.
@@ -1231,7 +1331,8 @@ impl CairnSampler {
             Some(a) if a.pattern == pid => Some(a),
             _ => self.cma_start(pid),
         };
-        let arm = arm?;
+        let mut arm = arm?;
+        arm.asked += 1;
         // Resample out-of-box draws (up to 100 times, as the cmaes library
         // does), then clip.
         let inside = |x: &[f64]| {
@@ -1277,7 +1378,11 @@ impl Sampler for CairnSampler {
         let out = if self.cache.n < self.cfg.n_startup || self.cache.sorted.is_empty() {
             (space.sample(rng), NO_ARM)
         } else {
-            let arm = self.choose_arm(rng);
+            let arm = if self.cma_generation_open() {
+                ARM_CMA
+            } else {
+                self.choose_arm(rng)
+            };
             let proposal = match arm {
                 ARM_CMA => self.cma_propose(space, rng),
                 // Once the step size has collapsed, evaluate the incumbent
@@ -1297,6 +1402,7 @@ impl Sampler for CairnSampler {
                 }
                 ARM_LOCAL => self.local(space, rng),
                 ARM_ANNEAL => self.anneal(space, rng),
+                ARM_COORD => self.coordinate(space, rng),
                 _ => None,
             };
             match proposal {
@@ -1416,5 +1522,128 @@ mod noise_tests {
             (mx - 0.3).abs() < 0.15 && (my - 0.6).abs() < 0.15,
             "{mx} {my}"
         );
+    }
+}
+
+#[cfg(test)]
+mod arm_tests {
+    use super::*;
+    use crate::samplers::Observation;
+    use crate::space::{Expr, hp};
+
+    fn space3() -> Space {
+        Space::new(Expr::map(
+            ["x", "y", "z"].map(|k| (k.to_string(), hp::uniform(k, -5.0, 5.0))),
+        ))
+        .unwrap()
+    }
+
+    fn history<'a>(pts: &'a [Assignment], losses: &[f64]) -> History<'a> {
+        History {
+            obs: pts
+                .iter()
+                .zip(losses)
+                .map(|(v, &l)| Observation {
+                    vals: v,
+                    state: if l.is_finite() {
+                        ObsState::Ok(l)
+                    } else {
+                        ObsState::Failed
+                    },
+                })
+                .collect(),
+        }
+    }
+
+    #[test]
+    fn rank_quantile_reward_matches_hand_computed_values() {
+        let space = space3();
+        let mut s = CairnSampler::new(&space, CairnConfig::default());
+        let pts: Vec<Assignment> = (0..5)
+            .map(|i| vec![Some(i as f64 * 0.5), Some(0.0), Some(0.0)])
+            .collect();
+        // losses 3, 1, 2, 2, failed
+        s.sync(&space, &history(&pts, &[3.0, 1.0, 2.0, 2.0, f64::NAN]));
+        // row 0: nothing earlier → 0.5; row 1 beats {3} → 1;
+        // row 2: of {3, 1} one is worse → 1/2;
+        // row 3: of {3, 1, 2} one worse, one tie → (1 + 0.5)/3; failed → 0
+        assert_eq!(s.cache.quant, vec![0.5, 1.0, 0.5, 0.5, 0.0]);
+    }
+
+    #[test]
+    fn coordinate_arm_moves_exactly_one_coordinate_of_the_incumbent() {
+        let space = space3();
+        let mut s = CairnSampler::new(&space, CairnConfig::default());
+        let pts: Vec<Assignment> = (0..6)
+            .map(|i| {
+                let v = i as f64 - 2.5;
+                vec![Some(v), Some(-v), Some(0.5 * v)]
+            })
+            .collect();
+        let losses: Vec<f64> = (0..6).map(|i| ((i as f64) - 3.2).abs()).collect();
+        s.sync(&space, &history(&pts, &losses));
+        let inc = &pts[3]; // loss 0.2
+        let mut rng = math::rng_from_seed(5);
+        let mut moved = [0usize; 3];
+        for _ in 0..300 {
+            let a = s.coordinate(&space, &mut rng).unwrap();
+            let diff: Vec<usize> = (0..3).filter(|&i| a[i] != inc[i]).collect();
+            assert_eq!(diff.len(), 1, "{a:?} vs {inc:?}");
+            let v = a[diff[0]].unwrap();
+            assert!((-5.0..=5.0).contains(&v));
+            moved[diff[0]] += 1;
+        }
+        // each axis is chosen uniformly (300 draws: about 100 each)
+        assert!(moved.iter().all(|&m| (60..=140).contains(&m)), "{moved:?}");
+        // bit-reproducible from the seed
+        let mut r1 = math::rng_from_seed(9);
+        let mut r2 = math::rng_from_seed(9);
+        assert_eq!(s.coordinate(&space, &mut r1), s.coordinate(&space, &mut r2));
+    }
+
+    #[test]
+    fn cma_generations_are_proposed_as_one_block() {
+        let space = space3();
+        let cfg = CairnConfig {
+            cma: true,
+            cma_generations: true,
+            ..CairnConfig::default()
+        };
+        let mut s = CairnSampler::new(&space, cfg);
+        let mut rng = math::rng_from_seed(3);
+        let mut pts: Vec<Assignment> = Vec::new();
+        let mut losses: Vec<f64> = Vec::new();
+        for _ in 0..150 {
+            let a = s
+                .suggest(&space, &history(&pts, &losses), &mut rng)
+                .unwrap();
+            losses.push(a.iter().map(|v| v.unwrap().powi(2)).sum());
+            pts.push(a);
+        }
+        s.sync(&space, &history(&pts, &losses));
+        let lambda = Cma::default_lambda(3);
+        // Every maximal run of CMA-ES rows is a whole number of generations
+        // (the last one may still be open).
+        let arms = &s.cache.arm;
+        let mut runs = Vec::new();
+        let mut r = 0;
+        while r < arms.len() {
+            if arms[r] == ARM_CMA {
+                let start = r;
+                while r < arms.len() && arms[r] == ARM_CMA {
+                    r += 1;
+                }
+                runs.push((start, r - start));
+            } else {
+                r += 1;
+            }
+        }
+        assert!(!runs.is_empty(), "the CMA-ES arm was never chosen");
+        for &(start, len) in &runs {
+            assert!(
+                len % lambda == 0 || start + len == arms.len(),
+                "run of {len} at {start}, lambda {lambda}"
+            );
+        }
     }
 }

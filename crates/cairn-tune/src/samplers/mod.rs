@@ -10,7 +10,7 @@
 //! | `tpe` | [`tpe`] | Hyperopt 0.3 TPE, same defaults |
 //! | `anneal` | [`anneal`] | Hyperopt `anneal.suggest` |
 //! | `grid` | [`grid`] | every point of a finite space, shuffled |
-//! | `default` | [`cairn`] | Cairn's sampler: bandit over multivariate TPE, CMA-like local search and anneal |
+//! | `default` | [`cairn`] | Cairn's sampler: bandit over multivariate TPE, CMA-like local search, anneal and coordinate moves |
 
 pub mod anneal;
 pub mod cairn;
@@ -127,6 +127,7 @@ impl Algo {
             "default-tpe-only" => Algo::DefaultWith(cairn::CairnConfig {
                 local_search: false,
                 anneal: false,
+                coordinate: false,
                 ..Default::default()
             }),
             "default-no-anneal" => Algo::DefaultWith(cairn::CairnConfig {
@@ -148,6 +149,24 @@ impl Algo {
                 local_search: false,
                 ..Default::default()
             }),
+            // `default+flag+…`: the default sampler with options switched,
+            // for ablations (`cma`, `no-local`, `no-anneal`, `no-coord`,
+            // `graded`, `gen`).
+            s if s.starts_with("default+") => {
+                let mut c = cairn::CairnConfig::default();
+                for flag in s["default+".len()..].split('+') {
+                    match flag {
+                        "cma" => c.cma = true,
+                        "no-local" => c.local_search = false,
+                        "no-anneal" => c.anneal = false,
+                        "graded" => c.graded_reward = true,
+                        "gen" => c.cma_generations = true,
+                        "no-coord" => c.coordinate = false,
+                        _ => return None,
+                    }
+                }
+                Algo::DefaultWith(c)
+            }
             "rand" | "random" => Algo::Random,
             "tpe" => Algo::Tpe(Default::default()),
             "anneal" => Algo::Anneal(Default::default()),

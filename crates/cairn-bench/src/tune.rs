@@ -146,6 +146,60 @@ fn levy(p: &Value) -> f64 {
     s + (wl - 1.0).powi(2) * (1.0 + (2.0 * PI * wl).sin().powi(2))
 }
 
+/// A fixed random rotation of R^10 (Gram–Schmidt of a seeded Gaussian
+/// matrix), row-major; the same on every machine.
+fn rotation10() -> &'static [f64] {
+    static R: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    R.get_or_init(|| {
+        let mut rng = cairn_tune::math::rng_from_seed(20_261_129);
+        let mut rows: Vec<Vec<f64>> = Vec::new();
+        while rows.len() < 10 {
+            let mut v: Vec<f64> = (0..10)
+                .map(|_| cairn_tune::math::std_normal(&mut rng))
+                .collect();
+            for r in &rows {
+                let dot: f64 = v.iter().zip(r).map(|(a, b)| a * b).sum();
+                v.iter_mut().zip(r).for_each(|(a, b)| *a -= dot * b);
+            }
+            let norm = v.iter().map(|a| a * a).sum::<f64>().sqrt();
+            if norm > 1e-6 {
+                rows.push(v.iter().map(|a| a / norm).collect());
+            }
+        }
+        rows.concat()
+    })
+}
+
+fn rotate(x: &[f64]) -> Vec<f64> {
+    let r = rotation10();
+    (0..10)
+        .map(|i| (0..10).map(|j| r[i * 10 + j] * x[j]).sum())
+        .collect()
+}
+
+const ST_ARGMIN: f64 = -2.903534027771178;
+
+/// Out of suite: styblinski-tang rotated about its optimum (not separable).
+fn rot_styblinski_tang(p: &Value) -> f64 {
+    let d: Vec<f64> = xs(p, 10).iter().map(|v| v - ST_ARGMIN).collect();
+    0.5 * rotate(&d)
+        .iter()
+        .map(|z| {
+            let v = z + ST_ARGMIN;
+            v.powi(4) - 16.0 * v * v + 5.0 * v
+        })
+        .sum::<f64>()
+}
+
+/// Out of suite: rotated ellipsoid, condition 1e6.
+fn rot_ellipsoid(p: &Value) -> f64 {
+    rotate(&xs(p, 10))
+        .iter()
+        .enumerate()
+        .map(|(i, z)| 10f64.powf(6.0 * i as f64 / 9.0) * z * z)
+        .sum()
+}
+
 fn logscale(p: &Value) -> f64 {
     let (lr, wd) = (p["lr"].as_f64().unwrap(), p["wd"].as_f64().unwrap());
     let u = lr.log10() + 2.5;
@@ -297,6 +351,31 @@ fn problems() -> Vec<Problem> {
             noise_sd: 0.1,
             space: || box_space(6, 0.0, 1.0),
             f: hartmann6,
+        },
+    ]
+}
+
+/// Problems outside PROBLEMS.md (no anchors), only run when named: checks
+/// that changes made for the suite do not rely on its separable structure.
+fn extra_problems() -> Vec<Problem> {
+    let st_min = 10.0 * 0.5 * {
+        let v = ST_ARGMIN;
+        v.powi(4) - 16.0 * v * v + 5.0 * v
+    };
+    vec![
+        Problem {
+            name: "rot-styblinski-tang-10d",
+            optimum: st_min,
+            noise_sd: 0.0,
+            space: || box_space(10, -5.0, 5.0),
+            f: rot_styblinski_tang,
+        },
+        Problem {
+            name: "rot-ellipsoid-10d",
+            optimum: 0.0,
+            noise_sd: 0.0,
+            space: || box_space(10, -5.0, 5.0),
+            f: rot_ellipsoid,
         },
     ]
 }
@@ -468,11 +547,14 @@ fn select(spec: &str, all: &[&'static str]) -> Result<Vec<&'static str>> {
 }
 
 pub(crate) fn run(args: TuneArgs) -> Result<()> {
-    let probs = problems();
+    let mut probs = problems();
     let names: Vec<&'static str> = probs.iter().map(|p| p.name).collect();
+    probs.extend(extra_problems());
+    let extra: Vec<&'static str> = probs[names.len()..].iter().map(|p| p.name).collect();
     let (a, kind, default_n) = match args.cmd {
         TuneCmd::List => {
             println!("problems: {}", names.join(" "));
+            println!("out of suite (run only when named): {}", extra.join(" "));
             println!("optimizers: {}", OPTIMIZERS.join(" "));
             return Ok(());
         }
@@ -508,6 +590,22 @@ pub(crate) fn run(args: TuneArgs) -> Result<()> {
                     num_map(
                         &(1..=10)
                             .map(|j| (leak(format!("x{j}")), -2.903534027771178))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                (
+                    "rot-styblinski-tang-10d",
+                    num_map(
+                        &(1..=10)
+                            .map(|j| (leak(format!("x{j}")), ST_ARGMIN))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                (
+                    "rot-ellipsoid-10d",
+                    num_map(
+                        &(1..=10)
+                            .map(|j| (leak(format!("x{j}")), 0.0))
                             .collect::<Vec<_>>(),
                     ),
                 ),
@@ -556,7 +654,11 @@ pub(crate) fn run(args: TuneArgs) -> Result<()> {
     };
     let n = a.n.unwrap_or(default_n);
     let optimizers = select_optimizers(&a.optimizer)?;
-    let selected = select(&a.problem, &names)?;
+    let selected = if a.problem == "all" {
+        names.clone()
+    } else {
+        select(&a.problem, &[names.as_slice(), extra.as_slice()].concat())?
+    };
     let seeds = parse_seeds(&a.seeds)?;
     let mut out: Box<dyn Write> = if a.out == "-" {
         Box::new(std::io::stdout())

@@ -8,8 +8,8 @@ const PAGE = 500;
 const ATTRS = [
   { id: 'attr:name', label: 'Run name', width: 260, sort: 'attributes.run_name' },
   { id: 'attr:status', label: 'Status', width: 96, sort: 'attributes.status' },
-  { id: 'attr:start', label: 'Started', width: 172, sort: 'attributes.start_time' },
-  { id: 'attr:duration', label: 'Duration', width: 100, sort: null },
+  { id: 'attr:start', label: 'Started', width: 172, sort: 'attributes.start_time', desc: true },
+  { id: 'attr:duration', label: 'Duration', width: 100, sort: 'attributes.duration', desc: true },
   { id: 'attr:user', label: 'User', width: 110, sort: 'attributes.user_id' },
   { id: 'attr:source', label: 'Source', width: 160, sort: 'tags.`mlflow.source.name`' },
 ];
@@ -286,7 +286,7 @@ export async function render(root, [expId], params, stale) {
   }
 
   function sortBy(c) {
-    const dir = st.sort && st.sort.col === c.id ? (st.sort.dir === 'DESC' ? 'ASC' : 'DESC') : (c.num || c.id === 'attr:start' ? 'DESC' : 'ASC');
+    const dir = st.sort && st.sort.col === c.id ? (st.sort.dir === 'DESC' ? 'ASC' : 'DESC') : (c.num || c.desc ? 'DESC' : 'ASC');
     reload(st.filter, { col: c.id, key: c.sort, dir });
   }
 

@@ -316,6 +316,61 @@ async fn metric_series_is_downsampled_keeping_spikes() {
 }
 
 #[tokio::test]
+async fn long_metric_series_read_the_write_time_block_extremes() {
+    let e = env();
+    let exp = experiment(&e.app, "longer").await;
+    let id = run(&e.app, &exp, "long", None, 1).await;
+    let n = 120_000i64;
+    let f = |s: i64| match s {
+        77_777 => 500.0,
+        3_001 => -400.0,
+        _ => ((s * 31) % 97) as f64 / 97.0,
+    };
+    // Batches arrive out of step order: block extremes must not care.
+    let mut steps: Vec<i64> = (0..n).collect();
+    steps.rotate_left(50_000);
+    for chunk in steps.chunks(1000) {
+        let metrics: Vec<(&str, f64, i64)> = chunk.iter().map(|&s| ("loss", f(s), s)).collect();
+        log(&e.app, &id, &[], &metrics).await;
+    }
+    // Re-logging a batch (exact duplicates) must not inflate the count.
+    let again: Vec<(&str, f64, i64)> = (0..1000).map(|s| ("loss", f(s), s)).collect();
+    log(&e.app, &id, &[], &again).await;
+
+    let url = |buckets: usize, x: &str| {
+        format!("/ajax-api/2.0/cairn/metric-series?run_ids={id}&key=loss&buckets={buckets}&x={x}")
+    };
+    // 469 blocks of 256 steps >= 2 per bucket: the summary is used.
+    let (s, v) = get(&e.app, &url(100, "step")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let series = &v["series"][0];
+    assert_eq!(series["summarized"], true);
+    assert_eq!(series["total_points"], n);
+    assert_eq!(series["first_time"], 1_000);
+    let pts = series["points"].as_array().unwrap();
+    assert!((100..=200).contains(&pts.len()), "{}", pts.len());
+    assert!(pts.iter().any(|p| p[0] == 77_777.0 && p[1] == 500.0));
+    assert!(pts.iter().any(|p| p[0] == 3_001.0 && p[1] == -400.0));
+    for p in pts {
+        let (x, y) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+        assert_eq!(y, f(x as i64), "({x}, {y}) is not a history point");
+    }
+    assert!(pts.windows(2).all(|w| w[0][0].as_f64() <= w[1][0].as_f64()));
+    // Time axis (timestamp = 1000 + step here) from the same summary.
+    let (_, v) = get(&e.app, &url(100, "time")).await;
+    let pts = v["series"][0]["points"].as_array().unwrap();
+    assert!(pts.iter().any(|p| p[0] == 78_777.0 && p[1] == 500.0));
+    // A finer chart than the summary can serve reads every point.
+    let (_, v) = get(&e.app, &url(1000, "step")).await;
+    let series = &v["series"][0];
+    assert_eq!(series["summarized"], false);
+    assert_eq!(series["total_points"], n);
+    let pts = series["points"].as_array().unwrap();
+    assert!((1000..=2000).contains(&pts.len()), "{}", pts.len());
+    assert!(pts.iter().any(|p| p[0] == 77_777.0 && p[1] == 500.0));
+}
+
+#[tokio::test]
 async fn tuning_data_has_history_best_and_importance() {
     let e = env();
     let exp = experiment(&e.app, "hpo").await;

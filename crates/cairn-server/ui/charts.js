@@ -30,7 +30,7 @@ export function chartBox(label, cls = 'chart') {
   return h('div', { class: cls, role: 'img', 'aria-label': label });
 }
 
-/** Draw (or redraw) an option into `el`; records the series count for tests. */
+/** Draw (or redraw) an option into `el`; records the series and point counts for tests. */
 export async function draw(el, option) {
   const echarts = await loadECharts();
   let chart = echarts.getInstanceByDom(el);
@@ -41,6 +41,7 @@ export async function draw(el, option) {
   }
   chart.setOption({ animation: false, color: PALETTE, ...option }, true);
   el.dataset.series = String((option.series || []).length);
+  el.dataset.points = String((option.series || []).reduce((n, s) => n + (s.data?.length || 0), 0));
   el.dataset.rendered = '1';
   return chart;
 }

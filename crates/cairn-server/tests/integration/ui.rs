@@ -249,6 +249,121 @@ async fn runs_table_sorts_filters_pages_and_counts_children() {
 }
 
 #[tokio::test]
+async fn nested_pages_bring_their_missing_ancestors() {
+    let e = env();
+    let exp = experiment(&e.app, "tree").await;
+    let root = run(&e.app, &exp, "cv", None, 100).await;
+    let mid = run(&e.app, &exp, "fold", Some(&root), 150).await;
+    let leaf = run(&e.app, &exp, "trial", Some(&mid), 300).await;
+    let lone = run(&e.app, &exp, "lone", None, 200).await;
+    // An orphan whose parent tag names no run: stays at the top level.
+    let orphan = run(
+        &e.app,
+        &exp,
+        "orphan",
+        Some("0123456789abcdef0123456789abcdef"),
+        50,
+    )
+    .await;
+    let base = format!("/ajax-api/2.0/cairn/runs?experiment_id={exp}&nest=1");
+    // Newest first: page 1 holds only the grandchild; its chain comes along.
+    let (s, v) = get(&e.app, &format!("{base}&limit=1")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["rows"][0]["id"], leaf.as_str());
+    let mut parents: Vec<&str> = v["parents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    parents.sort();
+    let mut want = vec![root.as_str(), mid.as_str()];
+    want.sort();
+    assert_eq!(parents, want);
+    let by_id = |id: &str| {
+        v["parents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id(&root)["children"], 1);
+    assert_eq!(by_id(&mid)["parent"], root.as_str());
+    // A filter that matches only the leaf still brings its ancestors.
+    let (_, v) = get(
+        &e.app,
+        &format!("{base}&filter={}", enc("attributes.run_name = 'trial'")),
+    )
+    .await;
+    assert_eq!(v["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(v["parents"].as_array().unwrap().len(), 2);
+    // Ancestors already on the page are not repeated; the orphan has none.
+    let (_, v) = get(&e.app, &base).await;
+    assert_eq!(v["rows"].as_array().unwrap().len(), 5);
+    assert_eq!(v["parents"], json!([]));
+    let (_, v) = get(&e.app, &format!("{base}&offset=4")).await;
+    assert_eq!(v["rows"][0]["id"], orphan.as_str());
+    assert_eq!(v["parents"], json!([]));
+    // Without nest=1 nothing extra is read.
+    let (_, v) = get(
+        &e.app,
+        &format!("/ajax-api/2.0/cairn/runs?experiment_id={exp}&limit=1"),
+    )
+    .await;
+    assert_eq!(v["parents"], json!([]));
+    let _ = lone;
+}
+
+#[tokio::test]
+async fn runs_table_sorts_by_duration_on_the_server() {
+    let e = env();
+    let exp = experiment(&e.app, "durations").await;
+    let mut ids = Vec::new();
+    for (i, secs) in [5i64, 1, 9].iter().enumerate() {
+        let id = run(&e.app, &exp, &format!("r{i}"), None, 1_000).await;
+        post(
+            &e.app,
+            "runs/update",
+            json!({"run_id": id, "status": "FINISHED", "end_time": 1_000 + secs * 1000}),
+        )
+        .await;
+        ids.push(id);
+    }
+    let running = run(&e.app, &exp, "still running", None, 2_000).await;
+    let order = |v: &Value| -> Vec<String> {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let base = format!("/ajax-api/2.0/cairn/runs?experiment_id={exp}&order_by=");
+    let (s, v) = get(
+        &e.app,
+        &format!("{base}{}", enc("attributes.duration DESC")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        order(&v),
+        vec![
+            ids[2].clone(),
+            ids[0].clone(),
+            ids[1].clone(),
+            running.clone()
+        ]
+    );
+    let (_, v) = get(&e.app, &format!("{base}{}", enc("attributes.duration ASC"))).await;
+    assert_eq!(
+        order(&v),
+        vec![ids[1].clone(), ids[0].clone(), ids[2].clone(), running]
+    );
+}
+
+#[tokio::test]
 async fn runs_table_reports_filter_syntax_errors_with_token_and_position() {
     let e = env();
     let exp = experiment(&e.app, "x").await;

@@ -147,6 +147,7 @@ await test('runs table: nested tree expands, children load', async () => {
 await test('runs table: valid filter with OR, invalid filter shows inline error and keeps the table', async () => {
   await page.fill('#run-filter', "params.maxDepth = '6' or (params.maxDepth = '2' and metrics.weightedPrecision > 0.5)");
   await page.press('#run-filter', 'Enter');
+  await page.waitForFunction(() => document.querySelector('#runs-info').textContent.startsWith('2 matching'));
   await page.waitForSelector(`#runs-table tr[data-run="${d.kids[2]}"][data-level="1"]`);
   const rows = await runRows(page);
   const top = await topRows(page);
@@ -195,7 +196,8 @@ await test('runs table: server-side sort by a metric, column hide', async () => 
 await test('compare view: parallel coordinates, scatter, contour, overlaid histories', async () => {
   await page.fill('#run-filter', '');
   await page.press('#run-filter', 'Enter');
-  await page.waitForSelector(`tr[data-run="${d.cv}"]`);
+  // The unfiltered table has replaced the filtered one (no dimmed context rows).
+  await page.waitForFunction(() => !document.querySelector('tr.context') && document.querySelector('#runs-info').textContent.startsWith('37 matching'));
   if (!(await page.$(`tr[data-run="${d.kids[0]}"]`))) await page.click(`tr[data-run="${d.cv}"] button.exp`);
   for (const k of d.kids) {
     await page.waitForSelector(`tr[data-run="${k}"]`);
@@ -233,6 +235,8 @@ await test('run page: details, params, metric chart, tags editing, artifacts pre
   assert(await series(page, '#metric-charts [data-key="train_loss"] .chart') === 1, 'long metric chart');
   const hint = await page.textContent('#metric-charts [data-key="train_loss"] .hint');
   assert(/5,000 points/.test(hint), hint);
+  const ymax = await page.getAttribute('#metric-charts [data-key="train_loss"] .chart', 'data-ymax');
+  assert(ymax === '50', `the spike at step 3210 is drawn: max ${ymax}`);
   await page.click('#artifact-tree button[data-path="notes.txt"]');
   await page.waitForSelector('#artifact-preview pre:has-text("hello from the e2e test")');
   await page.click('#artifact-tree button[data-path="data"]');
@@ -241,7 +245,9 @@ await test('run page: details, params, metric chart, tags editing, artifacts pre
   await page.click('#artifact-tree button[data-path="plots"]');
   await page.click('#artifact-tree button[data-path="plots/pixel.png"]');
   await page.waitForSelector('#artifact-preview img');
-  const ok = await page.$eval('#artifact-preview img', (img) => img.complete && img.naturalWidth === 2);
+  // The element appears before the image has loaded: wait for the decode.
+  await page.waitForFunction(() => { const img = document.querySelector('#artifact-preview img'); return img && img.complete; });
+  const ok = await page.$eval('#artifact-preview img', (img) => img.naturalWidth === 2);
   assert(ok, 'image preview loaded');
   assert(await page.$('#artifact-preview a[download]'), 'download link');
   await shot(page, '07-run-artifacts');
@@ -316,6 +322,7 @@ await test('walk-through: search box finds the best run under its CrossValidator
   assert(top.length === 2 && top.includes(w.cv) && top.includes(w.fmin), `two top-level runs: ${top}`);
   await page.fill('#run-filter', `metrics.weightedPrecision >= ${w.best.p - 1e-9}`);
   await page.press('#run-filter', 'Enter');
+  await page.waitForFunction(() => document.querySelector('#runs-info').textContent.startsWith('1 matching'));
   await page.waitForSelector(`#runs-table tr[data-run="${w.best.id}"][data-level="1"]`);
   const rows = await runRows(page);
   assert(JSON.stringify(rows) === JSON.stringify([w.cv, w.best.id]), `the best run under its parent: ${rows}`);

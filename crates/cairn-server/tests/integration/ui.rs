@@ -123,26 +123,27 @@ async fn index_and_assets_are_served_with_cache_headers() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_MODIFIED);
-    let (s, _, h) = send(
-        &e.app,
-        Request::get("/static/vendor/echarts-6.1.0.min.js")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    assert!(
-        h[header::CACHE_CONTROL]
-            .to_str()
-            .unwrap()
-            .contains("immutable")
-    );
-    assert!(
-        h[header::CONTENT_TYPE]
-            .to_str()
-            .unwrap()
-            .starts_with("text/javascript")
-    );
+    for (path, ct) in [
+        ("echarts-6.1.0.min.js", "text/javascript"),
+        ("uPlot-1.6.32.iife.min.js", "text/javascript"),
+        ("uPlot-1.6.32.min.css", "text/css"),
+    ] {
+        let (s, _, h) = send(
+            &e.app,
+            Request::get(format!("/static/vendor/{path}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+        assert!(
+            h[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with(ct));
+    }
     for p in ["app.js", "pages/runs.js", "pages/tuning.js", "style.css"] {
         let (s, _, _) = send(
             &e.app,

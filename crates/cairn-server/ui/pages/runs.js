@@ -274,6 +274,7 @@ export async function render(root, [expId], params, stale) {
       const page = await fetchPage(0, filter, order);
       if (stale()) return false;
       if (filter !== st.filter) { st.expanded.clear(); st.userClosed.clear(); }
+      const reopen = [...st.expanded]; // open before this load (not the context rows it opens)
       st.filter = filter; st.sort = sort;
       st.rows = page.rows; st.byId = new Map(); st.matched = new Set(); st.kids = new Map(); st.kidState = new Map();
       remember(page.rows, true);
@@ -283,7 +284,7 @@ export async function render(root, [expId], params, stale) {
       absorb(page.rows);
       absorb(page.parents || []);
       // Nodes the user had open stay open: fetch their children again.
-      for (const id of st.expanded) if (st.byId.has(id) && st.byId.get(id).children > 0) fetchKids(id);
+      for (const id of reopen) if (st.byId.has(id) && st.byId.get(id).children > 0) fetchKids(id);
       clear(filterError); filterInput.removeAttribute('aria-invalid');
       if (!page.rows.length) {
         renderHead();
@@ -336,7 +337,7 @@ export async function render(root, [expId], params, stale) {
     try {
       const page = await cairn('runs', {
         experiment_id: expId, filter: filter ? `(${filter}) AND ${parentCond}` : parentCond,
-        order_by: st.sort ? orderBy() : 'attributes.start_time ASC', limit: 5000,
+        order_by: orderBy(), limit: 5000, // the table's order, as the matches on its pages
       });
       if (stale() || filter !== st.filter) return;
       remember(page.rows, true);

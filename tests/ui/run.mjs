@@ -412,6 +412,15 @@ await test('empty and error states, keyboard focus', async () => {
   await page.waitForSelector('.state.error');
   await page.goto(`${BASE}/#/nowhere`);
   await page.waitForSelector('.state.error');
+  // Compare and tuning: nothing to show, and a run that does not exist.
+  await page.goto(`${BASE}/#/compare?experiment=${d.other}&filter=${encodeURIComponent("params.x = 'none'")}`);
+  await page.waitForSelector('.state:text("No runs to compare.")');
+  await page.goto(`${BASE}/#/compare`);
+  await page.waitForSelector('.state.error');
+  await page.goto(`${BASE}/#/tuning/${d.art}`);
+  await page.waitForSelector('.state:text("This run has no child runs (trials).")');
+  await page.goto(`${BASE}/#/tuning/0123456789abcdef0123456789abcdef`);
+  await page.waitForSelector('.state.error');
   await page.goto(`${BASE}/#/experiments/${d.exp}`);
   await page.waitForSelector(`tr[data-run="${d.cv}"]`);
   await page.focus('#run-filter');
@@ -419,6 +428,48 @@ await test('empty and error states, keyboard focus', async () => {
   const focused = await page.evaluate(() => document.activeElement.textContent);
   assert(focused === 'Search', `Tab reaches the Search button, got '${focused}'`);
   await shot(page, '09-empty-states');
+});
+
+await test('accessibility basics on every page: named controls, labelled charts, text contrast', async () => {
+  // Every form control and button has an accessible name, every chart an
+  // aria-label, and body text meets WCAG AA contrast (4.5:1) on its background.
+  const audit = () => {
+    const name = (el) => (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.title
+      || (el.id && document.querySelector(`label[for="${el.id}"]`)?.textContent) || el.closest('label')?.textContent
+      || (el.tagName !== 'INPUT' && el.tagName !== 'SELECT' ? el.textContent : '') || '').trim();
+    const problems = [];
+    for (const el of document.querySelectorAll('main input, main select, main button, main a[href], main textarea')) {
+      if (el.type === 'hidden' || el.closest('[hidden]') || el.closest('.u-legend') || el.closest('dialog:not([open])')) continue;
+      if (!name(el)) problems.push(`unnamed ${el.tagName.toLowerCase()} ${el.outerHTML.slice(0, 80)}`);
+    }
+    for (const el of document.querySelectorAll('main .chart')) if (!el.getAttribute('aria-label')) problems.push('unlabelled chart');
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+      .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const bg = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); } return [255, 255, 255]; };
+    for (const el of document.querySelectorAll('main td, main th, main p, main a, main label, main span, main h1, main h2, main button')) {
+      if (!el.textContent.trim() || el.closest('[hidden]') || el.closest('button:disabled') || el.closest('.u-legend')) continue;
+      const st = getComputedStyle(el);
+      if (st.visibility === 'hidden' || st.display === 'none') continue;
+      const [l1, l2] = [lum(rgb(st.color).slice(0, 3)), lum(bg(el))].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)} for '${el.textContent.trim().slice(0, 30)}'`);
+    }
+    return [...new Set(problems)].slice(0, 10);
+  };
+  const pages = [
+    [`#/experiments`, '#experiments tbody tr'],
+    [`#/experiments/${w.exp}`, `tr[data-run="${w.cv}"]`],
+    [`#/runs/${w.best.id}`, '#metric-charts .chart[data-rendered="1"]'],
+    [`#/compare?experiment=${w.exp}&runs=${w.cands.map((c) => c.id).join(',')}`, '#chart-scatter[data-rendered="1"]'],
+    [`#/tuning/${w.fmin}`, '#chart-tuning-history[data-rendered="1"]'],
+  ];
+  for (const [hash, ready] of pages) {
+    await page.goto(`${BASE}/${hash}`);
+    await page.waitForSelector(ready);
+    const problems = await page.evaluate(audit);
+    assert(problems.length === 0, `${hash}: ${problems.join('; ')}`);
+  }
 });
 
 await test('running runs refresh on their own', async () => {

@@ -147,10 +147,14 @@ await test('runs table: nested tree expands, children load', async () => {
 await test('runs table: valid filter with OR, invalid filter shows inline error and keeps the table', async () => {
   await page.fill('#run-filter', "params.maxDepth = '6' or (params.maxDepth = '2' and metrics.weightedPrecision > 0.5)");
   await page.press('#run-filter', 'Enter');
-  await page.waitForFunction(() => document.querySelectorAll('#runs-table tbody tr[data-run][data-level="0"]').length === 2);
+  await page.waitForFunction(() => document.querySelector('#runs-info').textContent.startsWith('2 matching'));
+  await page.waitForSelector(`#runs-table tr[data-run="${d.kids[2]}"][data-level="1"]`);
   const rows = await runRows(page);
   const top = await topRows(page);
-  assert(top.includes(d.kids[0]) && top.includes(d.kids[2]), 'the two matching runs');
+  // The two matches sit under their parent, fetched for context and dimmed.
+  assert(top.length === 1 && top[0] === d.cv, `top level is the CV parent: ${top}`);
+  assert(rows.length === 3 && rows.includes(d.kids[0]) && !rows.includes(d.kids[1]), `the two matching runs: ${rows}`);
+  assert(await page.$(`tr.context[data-run="${d.cv}"]`), 'the parent is marked as context');
   await page.fill('#run-filter', 'metrics.acc >> 1');
   await page.press('#run-filter', 'Enter');
   await page.waitForSelector('#filter-error .error-box');
@@ -165,15 +169,21 @@ await test('runs table: valid filter with OR, invalid filter shows inline error 
 await test('runs table: server-side sort by a metric, column hide', async () => {
   await page.fill('#run-filter', "params.maxDepth LIKE '%'");
   await page.press('#run-filter', 'Enter');
-  await page.waitForFunction(() => document.querySelectorAll('#runs-table tbody tr[data-run][data-level="0"]').length === 3 && !document.querySelector('#filter-error').textContent);
+  const level1 = () => page.$$eval('#runs-table tbody tr[data-run][data-level="1"]', (trs) => trs.map((t) => t.dataset.run));
+  await page.waitForFunction(() => document.querySelectorAll('#runs-table tbody tr[data-run][data-level="1"]').length === 3 && !document.querySelector('#filter-error').textContent);
   await page.click('th[data-col="metric:weightedPrecision"] button.sort');
   await page.waitForSelector('th[data-col="metric:weightedPrecision"][aria-sort="descending"]');
-  let order = await topRows(page);
+  await page.waitForFunction((k) => document.querySelector('#runs-table tbody tr[data-run][data-level="1"]')?.dataset.run === k, d.kids[2]);
+  let order = await level1();
   assert(order[0] === d.kids[2] && order[2] === d.kids[0], `desc order ${order}`);
   await page.click('th[data-col="metric:weightedPrecision"] button.sort');
   await page.waitForSelector('th[data-col="metric:weightedPrecision"][aria-sort="ascending"]');
-  order = await topRows(page);
+  await page.waitForFunction((k) => document.querySelector('#runs-table tbody tr[data-run][data-level="1"]')?.dataset.run === k, d.kids[0]);
+  order = await level1();
   assert(order[0] === d.kids[0], 'asc order');
+  // Duration sorts on the server too (the grandchild ran 60 s like the rest; ties keep start order).
+  await page.click('th[data-col="attr:duration"] button.sort');
+  await page.waitForSelector('th[data-col="attr:duration"][aria-sort="descending"]');
   await page.click('#columns-btn');
   await page.uncheck('input[aria-label="Show param maxBins"]');
   assert(!(await page.$('th[data-col="param:maxBins"]')), 'column hidden');
@@ -186,7 +196,8 @@ await test('runs table: server-side sort by a metric, column hide', async () => 
 await test('compare view: parallel coordinates, scatter, contour, overlaid histories', async () => {
   await page.fill('#run-filter', '');
   await page.press('#run-filter', 'Enter');
-  await page.waitForSelector(`tr[data-run="${d.cv}"]`);
+  // The unfiltered table has replaced the filtered one (no dimmed context rows).
+  await page.waitForFunction(() => !document.querySelector('tr.context') && document.querySelector('#runs-info').textContent.startsWith('37 matching'));
   if (!(await page.$(`tr[data-run="${d.kids[0]}"]`))) await page.click(`tr[data-run="${d.cv}"] button.exp`);
   for (const k of d.kids) {
     await page.waitForSelector(`tr[data-run="${k}"]`);
@@ -224,6 +235,8 @@ await test('run page: details, params, metric chart, tags editing, artifacts pre
   assert(await series(page, '#metric-charts [data-key="train_loss"] .chart') === 1, 'long metric chart');
   const hint = await page.textContent('#metric-charts [data-key="train_loss"] .hint');
   assert(/5,000 points/.test(hint), hint);
+  const ymax = await page.getAttribute('#metric-charts [data-key="train_loss"] .chart', 'data-ymax');
+  assert(ymax === '50', `the spike at step 3210 is drawn: max ${ymax}`);
   await page.click('#artifact-tree button[data-path="notes.txt"]');
   await page.waitForSelector('#artifact-preview pre:has-text("hello from the e2e test")');
   await page.click('#artifact-tree button[data-path="data"]');
@@ -232,7 +245,9 @@ await test('run page: details, params, metric chart, tags editing, artifacts pre
   await page.click('#artifact-tree button[data-path="plots"]');
   await page.click('#artifact-tree button[data-path="plots/pixel.png"]');
   await page.waitForSelector('#artifact-preview img');
-  const ok = await page.$eval('#artifact-preview img', (img) => img.complete && img.naturalWidth === 2);
+  // The element appears before the image has loaded: wait for the decode.
+  await page.waitForFunction(() => { const img = document.querySelector('#artifact-preview img'); return img && img.complete; });
+  const ok = await page.$eval('#artifact-preview img', (img) => img.naturalWidth === 2);
   assert(ok, 'image preview loaded');
   assert(await page.$('#artifact-preview a[download]'), 'download link');
   await shot(page, '07-run-artifacts');
@@ -253,12 +268,158 @@ await test('tuning view: history, importance, slices', async () => {
   await shot(page, '08-tuning');
 });
 
+// ------------------------------------------------ the issue's walk-through
+// Data shaped like the worked examples' autologging (cairn-autolog ml.rs and
+// tune.rs): a CrossValidator parent with one child per candidate (params
+// maxDepth, maxBins, ...; metrics weightedPrecision, weightedPrecision_std,
+// fold_weightedPrecision per fold), and a tuning parent with trial-N children
+// (metrics loss, duration_s) and a best_loss history.
+async function seedExamples() {
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const name = `worked-examples-${suffix}`;
+  const exp = (await api('experiments/create', { name })).experiment_id;
+  const t0 = now - 500_000;
+  const cv = await createRun(exp, 'CrossValidator', null, t0,
+    { numFolds: 3, seed: 42, 'best.maxDepth': 6, 'best.maxBins': 32 }, [['best_avg_metric', 0.93, 0]]);
+  await api('runs/set-tag', { run_id: cv, key: 'cairn.model_selection.candidates', value: '6' });
+  const grid = [];
+  for (const maxDepth of [2, 4, 6]) for (const maxBins of [16, 32]) grid.push({ maxDepth, maxBins });
+  const prec = ({ maxDepth, maxBins }) => 0.8 + maxDepth / 50 - (maxDepth === 6 && maxBins === 16 ? 0.02 : 0) + maxBins / 10_000;
+  const cands = await Promise.all(grid.map(async (g, i) => {
+    const p = prec(g);
+    const id = await createRun(exp, `{maxDepth: ${g.maxDepth}, maxBins: ${g.maxBins}}`, cv, t0 + 1000 + i * 10,
+      { ...g, impurity: 'gini', minInstancesPerNode: 1 },
+      [['weightedPrecision', p, 0], ['weightedPrecision_std', 0.01, 0],
+        ['fold_weightedPrecision', p - 0.01, 0], ['fold_weightedPrecision', p, 1], ['fold_weightedPrecision', p + 0.01, 2]]);
+    await api('runs/set-tag', { run_id: id, key: 'cairn.model_selection.candidate', value: String(i) });
+    return { id, ...g, p };
+  }));
+  const best = cands.reduce((a, b) => (b.p > a.p ? b : a));
+  const fmin = await createRun(exp, 'fmin', null, t0 + 100_000, { algo: 'tpe', max_evals: 20 }, []);
+  const trials = [];
+  let bestLoss = Infinity;
+  for (let t = 0; t < 20; t++) {
+    const x = ((t * 7919) % 97) / 97 * 10 - 5;
+    const loss = (x - 1.5) ** 2;
+    bestLoss = Math.min(bestLoss, loss);
+    trials.push(createRun(exp, `trial-${t}`, fmin, t0 + 101_000 + t * 100, { x: x.toFixed(4) },
+      [['loss', loss, 0], ['duration_s', 0.01, 0]]));
+    await api('runs/log-batch', { run_id: fmin, metrics: [{ key: 'best_loss', value: bestLoss, step: t, timestamp: t0 + 101_000 + t * 100 }] });
+  }
+  await Promise.all(trials);
+  return { exp, name, cv, cands, best, fmin, trials: 20 };
+}
+
+const w = await seedExamples();
+await test('walk-through: search box finds the best run under its CrossValidator', async () => {
+  await page.goto(`${BASE}/#/experiments`);
+  await page.waitForSelector('#exp-search');
+  await page.fill('#exp-search', w.name);
+  await page.click(`#experiments a:text("${w.name}")`);
+  await page.waitForSelector(`#runs-table tr[data-run="${w.cv}"]`);
+  // Children stay folded under their parents at first.
+  const top = await topRows(page);
+  assert(top.length === 2 && top.includes(w.cv) && top.includes(w.fmin), `two top-level runs: ${top}`);
+  await page.fill('#run-filter', `metrics.weightedPrecision >= ${w.best.p - 1e-9}`);
+  await page.press('#run-filter', 'Enter');
+  await page.waitForFunction(() => document.querySelector('#runs-info').textContent.startsWith('1 matching'));
+  await page.waitForSelector(`#runs-table tr[data-run="${w.best.id}"][data-level="1"]`);
+  const rows = await runRows(page);
+  assert(JSON.stringify(rows) === JSON.stringify([w.cv, w.best.id]), `the best run under its parent: ${rows}`);
+  const name = await page.textContent(`tr[data-run="${w.best.id}"] td a[href="#/runs/${w.best.id}"]`);
+  assert(name === `{maxDepth: ${w.best.maxDepth}, maxBins: ${w.best.maxBins}}`, name);
+  await shot(page, '10-walkthrough-search');
+});
+
+await test('walk-through: expand the CrossValidator, plot maxDepth against weightedPrecision', async () => {
+  await page.fill('#run-filter', '');
+  await page.press('#run-filter', 'Enter');
+  await page.waitForFunction(() => !document.querySelector('tr.context'));
+  await page.click(`tr[data-run="${w.cv}"] button.exp`);
+  for (const c of w.cands) await page.waitForSelector(`#runs-table tr[data-run="${c.id}"][data-level="1"]`);
+  await shot(page, '11-walkthrough-expanded');
+  // Keyboard: the expander is a button, reachable and operable by keys.
+  await page.focus(`tr[data-run="${w.cv}"] button.exp`);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction((id) => !document.querySelector(`tr[data-run="${id}"]`), w.cands[0].id);
+  await page.keyboard.press('Enter');
+  await page.waitForSelector(`#runs-table tr[data-run="${w.cands[0].id}"]`);
+  for (const c of w.cands) await page.check(`tr[data-run="${c.id}"] input[type=checkbox]`);
+  await page.click('#compare-selected');
+  await page.waitForSelector(`h1:text("Comparing ${w.cands.length} runs")`);
+  await series(page, '#chart-scatter');
+  await page.selectOption('#scatter-x', 'params.maxDepth');
+  await page.selectOption('#scatter-y', 'metrics.weightedPrecision');
+  await page.waitForFunction((n) => {
+    const el = document.querySelector('#chart-scatter');
+    const chart = window.echarts?.getInstanceByDom(el);
+    const o = chart?.getOption();
+    return o && o.xAxis[0].name === 'params.maxDepth' && o.yAxis[0].name === 'metrics.weightedPrecision' && el.dataset.points === String(n);
+  }, w.cands.length);
+  const pts = await page.evaluate(() => window.echarts.getInstanceByDom(document.querySelector('#chart-scatter')).getOption().series[0].data.map((d) => d.value));
+  assert(pts.length === w.cands.length, `${pts.length} points`);
+  for (const c of w.cands) {
+    assert(pts.some(([x, y]) => x === c.maxDepth && Math.abs(y - c.p) < 1e-12), `point for maxDepth=${c.maxDepth}, ${c.p}`);
+  }
+  await page.locator('#chart-scatter').scrollIntoViewIfNeeded();
+  await shot(page, '12-walkthrough-scatter');
+});
+
+await test('walk-through: read the tuning history', async () => {
+  await page.goto(`${BASE}/#/experiments/${w.exp}`);
+  await page.waitForSelector(`#runs-table tr[data-run="${w.fmin}"]`);
+  await page.click(`tr[data-run="${w.fmin}"] a[href="#/runs/${w.fmin}"]`);
+  await page.click('#tuning-link');
+  await page.waitForSelector('#tuning-summary');
+  assert(await series(page, '#chart-tuning-history') === 2, 'trials + running best');
+  assert(await page.getAttribute('#chart-tuning-history', 'data-points') === String(2 * w.trials), 'one point per trial in each series');
+  const text = await page.textContent('#tuning-summary');
+  assert(text.includes(`${w.trials} trials`), text);
+  await page.click('#history-table summary');
+  const rows = await page.$$eval('#history-table tbody tr', (trs) => trs.map((t) => [...t.cells].map((c) => c.textContent)));
+  assert(rows.length === w.trials, `${rows.length} history rows`);
+  // The running best never increases when minimizing.
+  const bests = rows.map((r) => Number(r[3]));
+  assert(bests.every((b, i) => i === 0 || b <= bests[i - 1]), `running best ${bests}`);
+  await shot(page, '13-walkthrough-tuning');
+});
+
+await test('runs table: children whose parent is on a later page still nest under it', async () => {
+  const exp = (await api('experiments/create', { name: `e2e-paging-${Math.random().toString(36).slice(2, 8)}` })).experiment_id;
+  const parent = (await api('runs/create', { experiment_id: exp, run_name: 'big-cv', start_time: now - 1_000_000 })).run.info.run_id;
+  const N = 520; // more than one 500-row page; newest first puts the parent on page 2
+  for (let i = 0; i < N; i += 40) {
+    await Promise.all(Array.from({ length: Math.min(40, N - i) }, (_, j) => api('runs/create', {
+      experiment_id: exp, run_name: `cand-${i + j}`, start_time: now - 900_000 + i + j,
+      tags: [{ key: 'mlflow.parentRunId', value: parent }],
+    })));
+  }
+  await page.goto(`${BASE}/#/experiments/${exp}`);
+  await page.waitForSelector(`#runs-table tr[data-run="${parent}"][data-level="0"]`);
+  const top = await topRows(page);
+  assert(top.length === 1 && top[0] === parent, `one top-level row, the parent: ${top.length}`);
+  const pill = await page.textContent(`tr[data-run="${parent}"] .pill`);
+  assert(pill === String(N), `child count ${pill}`);
+  await page.click(`tr[data-run="${parent}"] button.exp`);
+  await page.waitForSelector(`#runs-table tr[data-level="1"]`);
+  await shot(page, '14-runs-paged-tree');
+});
+
 await test('empty and error states, keyboard focus', async () => {
   await page.goto(`${BASE}/#/experiments/${d.other}`);
   await page.waitForSelector('text=No runs in this experiment yet.');
   await page.goto(`${BASE}/#/runs/doesnotexist`);
   await page.waitForSelector('.state.error');
   await page.goto(`${BASE}/#/nowhere`);
+  await page.waitForSelector('.state.error');
+  // Compare and tuning: nothing to show, and a run that does not exist.
+  await page.goto(`${BASE}/#/compare?experiment=${d.other}&filter=${encodeURIComponent("params.x = 'none'")}`);
+  await page.waitForSelector('.state:text("No runs to compare.")');
+  await page.goto(`${BASE}/#/compare`);
+  await page.waitForSelector('.state.error');
+  await page.goto(`${BASE}/#/tuning/${d.art}`);
+  await page.waitForSelector('.state:text("This run has no child runs (trials).")');
+  await page.goto(`${BASE}/#/tuning/0123456789abcdef0123456789abcdef`);
   await page.waitForSelector('.state.error');
   await page.goto(`${BASE}/#/experiments/${d.exp}`);
   await page.waitForSelector(`tr[data-run="${d.cv}"]`);
@@ -267,6 +428,48 @@ await test('empty and error states, keyboard focus', async () => {
   const focused = await page.evaluate(() => document.activeElement.textContent);
   assert(focused === 'Search', `Tab reaches the Search button, got '${focused}'`);
   await shot(page, '09-empty-states');
+});
+
+await test('accessibility basics on every page: named controls, labelled charts, text contrast', async () => {
+  // Every form control and button has an accessible name, every chart an
+  // aria-label, and body text meets WCAG AA contrast (4.5:1) on its background.
+  const audit = () => {
+    const name = (el) => (el.getAttribute('aria-label') || el.getAttribute('aria-labelledby') || el.title
+      || (el.id && document.querySelector(`label[for="${el.id}"]`)?.textContent) || el.closest('label')?.textContent
+      || (el.tagName !== 'INPUT' && el.tagName !== 'SELECT' ? el.textContent : '') || '').trim();
+    const problems = [];
+    for (const el of document.querySelectorAll('main input, main select, main button, main a[href], main textarea')) {
+      if (el.type === 'hidden' || el.closest('[hidden]') || el.closest('.u-legend') || el.closest('dialog:not([open])')) continue;
+      if (!name(el)) problems.push(`unnamed ${el.tagName.toLowerCase()} ${el.outerHTML.slice(0, 80)}`);
+    }
+    for (const el of document.querySelectorAll('main .chart')) if (!el.getAttribute('aria-label')) problems.push('unlabelled chart');
+    const rgb = (c) => (c.match(/[\d.]+/g) || []).map(Number);
+    const lum = ([r, g, b]) => [r, g, b].map((v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; })
+      .reduce((a, v, i) => a + v * [0.2126, 0.7152, 0.0722][i], 0);
+    const bg = (el) => { for (let e = el; e; e = e.parentElement) { const c = rgb(getComputedStyle(e).backgroundColor); if (c.length === 3 || (c.length === 4 && c[3] > 0.5)) return c.slice(0, 3); } return [255, 255, 255]; };
+    for (const el of document.querySelectorAll('main td, main th, main p, main a, main label, main span, main h1, main h2, main button')) {
+      if (!el.textContent.trim() || el.closest('[hidden]') || el.closest('button:disabled') || el.closest('.u-legend')) continue;
+      const st = getComputedStyle(el);
+      if (st.visibility === 'hidden' || st.display === 'none') continue;
+      const [l1, l2] = [lum(rgb(st.color).slice(0, 3)), lum(bg(el))].sort((a, b) => b - a);
+      const ratio = (l1 + 0.05) / (l2 + 0.05);
+      if (ratio < 4.5) problems.push(`contrast ${ratio.toFixed(2)} for '${el.textContent.trim().slice(0, 30)}'`);
+    }
+    return [...new Set(problems)].slice(0, 10);
+  };
+  const pages = [
+    [`#/experiments`, '#experiments tbody tr'],
+    [`#/experiments/${w.exp}`, `tr[data-run="${w.cv}"]`],
+    [`#/runs/${w.best.id}`, '#metric-charts .chart[data-rendered="1"]'],
+    [`#/compare?experiment=${w.exp}&runs=${w.cands.map((c) => c.id).join(',')}`, '#chart-scatter[data-rendered="1"]'],
+    [`#/tuning/${w.fmin}`, '#chart-tuning-history[data-rendered="1"]'],
+  ];
+  for (const [hash, ready] of pages) {
+    await page.goto(`${BASE}/${hash}`);
+    await page.waitForSelector(ready);
+    const problems = await page.evaluate(audit);
+    assert(problems.length === 0, `${hash}: ${problems.join('; ')}`);
+  }
 });
 
 await test('running runs refresh on their own', async () => {

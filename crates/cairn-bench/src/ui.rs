@@ -177,6 +177,20 @@ pub(crate) fn run(args: UiArgs) -> Result<()> {
         args.points,
         median(lean)
     );
+    let mut blocks = Vec::new();
+    for _ in 0..3 {
+        let t0 = Instant::now();
+        let chart = store.metric_chart_points(&long.parse()?, "big", 2000)?;
+        anyhow::ensure!(chart.total_points == args.points as u64);
+        // 1,000,000 points of consecutive steps span ~3,900 blocks.
+        anyhow::ensure!(chart.summarized || args.points < 512_000);
+        blocks.push(t0.elapsed().as_secs_f64() * 1000.0);
+    }
+    eprintln!(
+        "store.metric_chart_points (write-time block extremes) of {} points: median {:.1} ms",
+        args.points,
+        median(blocks)
+    );
     let state = AppState::new(Arc::new(store.clone()), None, Settings::default());
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()

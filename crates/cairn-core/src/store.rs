@@ -104,6 +104,21 @@ pub struct ExperimentRunStats {
     pub last_run_start: Option<TimestampMs>,
 }
 
+/// One metric's history reduced for a chart (see
+/// [`TrackingStore::metric_chart_points`]).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ChartPoints {
+    /// Points in the whole history (NaN and infinities included).
+    pub total_points: u64,
+    /// Earliest timestamp of the history.
+    pub first_time: Option<TimestampMs>,
+    /// `(timestamp, step, value)`: every point in history order, or, when
+    /// `summarized`, each stored block's min and max finite points in step order.
+    pub points: Vec<(TimestampMs, i64, f64)>,
+    /// Whether `points` are block extremes rather than the whole history.
+    pub summarized: bool,
+}
+
 /// Page through every active run of `search` (used by default methods).
 fn for_each_run(
     store: &(impl TrackingStore + ?Sized),
@@ -180,6 +195,27 @@ pub trait TrackingStore: Send + Sync + 'static {
             .into_iter()
             .map(|m| (m.timestamp, m.step, m.value))
             .collect())
+    }
+
+    /// A metric's history for a min/max-downsampled chart: the block
+    /// extremes the store keeps at write time when the history spans at
+    /// least `min_blocks` blocks (each holding a real min and max point, so
+    /// every extreme of the whole history is among them), else every point.
+    /// The default reads every point.
+    fn metric_chart_points(
+        &self,
+        run_id: &RunId,
+        key: &str,
+        min_blocks: usize,
+    ) -> Result<ChartPoints> {
+        let _ = min_blocks;
+        let points = self.metric_points(run_id, key)?;
+        Ok(ChartPoints {
+            total_points: points.len() as u64,
+            first_time: points.iter().map(|p| p.0).min(),
+            points,
+            summarized: false,
+        })
     }
 
     /// Active-run count and latest run start of each experiment (UI

@@ -36,6 +36,9 @@ pub enum Durability {
 const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0001_init.sql"),
     include_str!("../migrations/0002_metric_history_by_run_key.sql"),
+    // Numbered 0004 so that a 0003 written in parallel merges in front of it
+    // (the list index, not the file name, is the version). It is idempotent.
+    include_str!("../migrations/0004_metric_blocks.sql"),
 ];
 
 /// Most jobs folded into one transaction.

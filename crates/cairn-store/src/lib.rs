@@ -11,6 +11,7 @@
 
 mod db;
 mod experiments;
+mod metric_blocks;
 mod metrics;
 mod overview;
 mod rows;
@@ -220,5 +221,14 @@ impl TrackingStore for SqliteStore {
     }
     fn metric_points(&self, run_id: &RunId, key: &str) -> Result<Vec<(i64, i64, f64)>> {
         self.db.read(|c| overview::metric_points(c, run_id, key))
+    }
+    fn metric_chart_points(
+        &self,
+        run_id: &RunId,
+        key: &str,
+        min_blocks: usize,
+    ) -> Result<cairn_core::store::ChartPoints> {
+        self.db
+            .read(|c| overview::metric_chart_points(c, run_id, key, min_blocks))
     }
 }

@@ -7,6 +7,7 @@ use cairn_core::{Error, Metric, Result, RunId, RunMetric, page_token};
 use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::db::sql_err;
+use crate::metric_blocks::BlockDeltas;
 use crate::rows::{metric_value, stored_value};
 
 /// Append metrics to the history (exact duplicates collapse) and advance
@@ -28,11 +29,15 @@ pub(crate) fn insert(
         )
         .map_err(sql_err)?;
     let mut newest: HashMap<&str, &Metric> = HashMap::new();
+    let mut blocks = BlockDeltas::default();
     for m in metrics {
         let (value, is_nan) = stored_value(m.value);
-        history
+        let inserted = history
             .execute(params![run_key, m.key, m.timestamp, m.step, value, is_nan])
             .map_err(sql_err)?;
+        if inserted == 1 {
+            blocks.add(&m.key, m.timestamp, m.step, m.value);
+        }
         match newest.get(m.key.as_str()) {
             Some(prev) if !m.is_newer_than(prev) => {}
             _ => {
@@ -40,6 +45,7 @@ pub(crate) fn insert(
             }
         }
     }
+    blocks.flush(conn, run_key)?;
     let mut latest = conn
         .prepare_cached(
             "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan)

@@ -1,7 +1,8 @@
 //! Reads for the UI: run counts per experiment and child counts per parent
-//! run (each one grouped query), and a lean whole-history read for charts.
+//! run (each one grouped query), a lean whole-history read for charts, and
+//! the chart read that prefers the write-time block extremes.
 
-use cairn_core::store::ExperimentRunStats;
+use cairn_core::store::{ChartPoints, ExperimentRunStats};
 use cairn_core::{ExperimentId, Result, RunId, TimestampMs, system_tags};
 use rusqlite::Connection;
 
@@ -78,4 +79,33 @@ pub(crate) fn metric_points(
         ));
     }
     Ok(out)
+}
+
+/// A chart's points: the block extremes when the history spans at least
+/// `min_blocks` blocks, else every point (short histories, or steps so
+/// sparse that blocks would not thin them out).
+pub(crate) fn metric_chart_points(
+    conn: &Connection,
+    run: &RunId,
+    key: &str,
+    min_blocks: usize,
+) -> Result<ChartPoints> {
+    let run_key = crate::metrics::require_run(conn, run)?;
+    let summary = crate::metric_blocks::summary(conn, run_key, key)?;
+    // Blocks pay off only when they are much fewer than the points.
+    if summary.blocks >= min_blocks.max(1) && summary.points >= 4 * summary.blocks as u64 {
+        return Ok(ChartPoints {
+            total_points: summary.points,
+            first_time: summary.first_time,
+            points: summary.extremes,
+            summarized: true,
+        });
+    }
+    let points = metric_points(conn, run, key)?;
+    Ok(ChartPoints {
+        total_points: points.len() as u64,
+        first_time: points.iter().map(|p| p.0).min(),
+        points,
+        summarized: false,
+    })
 }

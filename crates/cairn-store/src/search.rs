@@ -282,6 +282,7 @@ impl Builder {
                 }
                 RunAttribute::StartTime => self.number("r.start_time", None, cond),
                 RunAttribute::EndTime => self.number("r.end_time", None, cond),
+                RunAttribute::Duration => self.number("(r.end_time - r.start_time)", None, cond),
             },
             Operand::Dataset(field) => {
                 let test = match field {
@@ -451,6 +452,10 @@ pub(crate) fn run_query(
                 RunAttribute::EndTime => {
                     order.push("CASE WHEN r.end_time IS NULL THEN 1 ELSE 0 END".to_owned());
                     order.push(format!("r.end_time {dir}"));
+                }
+                RunAttribute::Duration => {
+                    order.push("CASE WHEN r.end_time IS NULL THEN 1 ELSE 0 END".to_owned());
+                    order.push(format!("(r.end_time - r.start_time) {dir}"));
                 }
             },
         }

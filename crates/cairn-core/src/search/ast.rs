@@ -136,6 +136,10 @@ pub enum RunAttribute {
     StartTime,
     /// `end_time` in ms; missing while the run is unfinished. Numeric.
     EndTime,
+    /// `duration`: `end_time - start_time` in ms, missing while the run is
+    /// unfinished. Numeric. A Cairn extension (MLflow has no such key), so
+    /// the UI's Duration column sorts in the database like the others.
+    Duration,
 }
 
 impl RunAttribute {
@@ -149,6 +153,7 @@ impl RunAttribute {
             "artifact_uri" => RunAttribute::ArtifactUri,
             "start_time" | "created" | "Created" => RunAttribute::StartTime,
             "end_time" => RunAttribute::EndTime,
+            "duration" => RunAttribute::Duration,
             _ => return None,
         })
     }
@@ -163,12 +168,16 @@ impl RunAttribute {
             RunAttribute::ArtifactUri => "artifact_uri",
             RunAttribute::StartTime => "start_time",
             RunAttribute::EndTime => "end_time",
+            RunAttribute::Duration => "duration",
         }
     }
 
     /// Whether the attribute compares as a number.
     pub fn is_numeric(self) -> bool {
-        matches!(self, RunAttribute::StartTime | RunAttribute::EndTime)
+        matches!(
+            self,
+            RunAttribute::StartTime | RunAttribute::EndTime | RunAttribute::Duration
+        )
     }
 }
 

@@ -126,6 +126,10 @@ pub(crate) fn run_matches(c: &Comparison<Operand>, run: &Run) -> bool {
             RunAttribute::ArtifactUri => text(cond, Some(&run.info.artifact_uri)),
             RunAttribute::StartTime => number(cond, Some(run.info.start_time as f64)),
             RunAttribute::EndTime => number(cond, run.info.end_time.map(|t| t as f64)),
+            RunAttribute::Duration => number(
+                cond,
+                run.info.end_time.map(|t| (t - run.info.start_time) as f64),
+            ),
         },
         Operand::Dataset(field) => run.inputs.iter().any(|input| {
             let value = match field {

@@ -208,6 +208,9 @@ fn run_value<'a>(run: &'a Run, key: &RunOrderKey) -> SortValue<'a> {
             RunAttribute::ArtifactUri => SortValue::Text(&run.info.artifact_uri),
             RunAttribute::StartTime => SortValue::Int(run.info.start_time),
             RunAttribute::EndTime => run.info.end_time.map_or(SortValue::Missing, SortValue::Int),
+            RunAttribute::Duration => run.info.end_time.map_or(SortValue::Missing, |e| {
+                SortValue::Int(e - run.info.start_time)
+            }),
         },
     }
 }

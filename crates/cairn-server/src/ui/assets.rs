@@ -53,6 +53,18 @@ static ASSETS: &[Asset] = &[
         JS,
         true
     ),
+    asset!(
+        "vendor/uPlot-1.6.32.iife.min.js",
+        "vendor/uPlot.iife.min.js",
+        JS,
+        true
+    ),
+    asset!(
+        "vendor/uPlot-1.6.32.min.css",
+        "vendor/uPlot.min.css",
+        "text/css; charset=utf-8",
+        true
+    ),
 ];
 
 fn etags() -> &'static Vec<String> {

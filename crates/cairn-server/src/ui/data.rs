@@ -1,9 +1,11 @@
 //! Page-data endpoints: compact JSON shaped for the UI's pages.
 //!
 //! - `GET experiments?q=&view=`: experiments with run counts and last activity.
-//! - `GET runs?experiment_id=1[,2]&filter=&order_by=&offset=&limit=&view=`: one page
-//!   of the runs table, sorted and filtered in the database, with the child
-//!   count of every row (for the nested-run tree) and the server time spent.
+//! - `GET runs?experiment_id=1[,2]&filter=&order_by=&offset=&limit=&view=&nest=1`: one
+//!   page of the runs table, sorted and filtered in the database, with the child
+//!   count of every row and the server time spent. With `nest=1` it also returns
+//!   `parents`: every ancestor of the page's rows that is not on the page, so
+//!   the nested-run tree is complete whatever page a parent would fall on.
 //! - `GET metric-series?run_ids=&key=&x=step|time&buckets=`: metric histories
 //!   downsampled to a pixel budget keeping each bucket's min and max.
 //! - `GET tuning?run_id=&metric=&direction=min|max`: the trials (children) of
@@ -118,6 +120,7 @@ pub(super) struct RunsQuery {
     offset: Option<usize>,
     limit: Option<usize>,
     view: Option<String>,
+    nest: Option<String>,
 }
 
 /// Largest page of the runs table.
@@ -191,11 +194,13 @@ pub(super) async fn runs(
         .collect();
     let offset = query.offset.unwrap_or(0);
     let limit = query.limit.unwrap_or(500).clamp(1, MAX_TABLE_PAGE);
+    let nest = matches!(query.nest.as_deref(), Some("1" | "true"));
+    let view = view_of(query.view.as_deref())?;
     let search = RunSearch {
         experiment_ids: experiment_ids.clone(),
         filter: RunFilter::parse(query.filter.as_deref().unwrap_or(""))?,
         order: RunOrder::parse(&order)?,
-        view_type: view_of(query.view.as_deref())?,
+        view_type: view,
         max_results: limit,
         page_token: (offset > 0).then(|| page_token::encode(offset)),
     };
@@ -228,8 +233,20 @@ pub(super) async fn runs(
                 })
                 .collect();
             let next = page.next_page_token.map(|_| offset + rows.len());
+            let parents: Vec<Value> = if nest {
+                missing_ancestors(s, &experiment_ids, view, &page.items)?
+                    .iter()
+                    .map(|r| {
+                        let id = r.info.run_id.to_string();
+                        run_row(r, counts.get(&id).copied().unwrap_or(0))
+                    })
+                    .collect()
+            } else {
+                Vec::new()
+            };
             Ok(json!({
                 "rows": rows,
+                "parents": parents,
                 "next_offset": next,
                 "columns": {"params": params, "metrics": metrics, "tags": tags},
             }))
@@ -238,6 +255,57 @@ pub(super) async fn runs(
     let mut out = out;
     out["server_ms"] = json!(ms_since(started));
     Ok(Json(out))
+}
+
+/// Deepest parent chain followed (guards against cycles of parent tags).
+const MAX_NESTING: usize = 32;
+
+/// The ancestors of `rows` that are not among them: one `run_id IN (...)`
+/// search per tree level, so a page costs a few queries however its
+/// children are spread. Parents outside the searched experiments or view
+/// are not returned (the client shows such children at the top level).
+fn missing_ancestors(
+    s: &dyn TrackingStore,
+    experiment_ids: &[ExperimentId],
+    view: ViewType,
+    rows: &[Run],
+) -> Result<Vec<Run>> {
+    let mut known: BTreeSet<String> = rows.iter().map(|r| r.info.run_id.to_string()).collect();
+    let mut wanted: BTreeSet<String> = rows
+        .iter()
+        .filter_map(|r| tag(r, system_tags::PARENT_RUN_ID))
+        .filter(|p| !known.contains(*p))
+        .map(str::to_owned)
+        .collect();
+    let mut out = Vec::new();
+    for _ in 0..MAX_NESTING {
+        if wanted.is_empty() {
+            break;
+        }
+        // Parent tags are free text: quote them for the filter grammar.
+        let list: Vec<String> = wanted
+            .iter()
+            .map(|id| format!("'{}'", id.replace('\\', "\\\\").replace('\'', "\\'")))
+            .collect();
+        known.extend(wanted.iter().cloned());
+        let search = RunSearch {
+            experiment_ids: experiment_ids.to_vec(),
+            filter: RunFilter::parse(&format!("attributes.run_id IN ({})", list.join(", ")))?,
+            order: RunOrder::parse(&[])?,
+            view_type: view,
+            max_results: wanted.len(),
+            page_token: None,
+        };
+        let found = s.search_runs(&search)?.items;
+        wanted = found
+            .iter()
+            .filter_map(|r| tag(r, system_tags::PARENT_RUN_ID))
+            .filter(|p| !known.contains(*p))
+            .map(str::to_owned)
+            .collect();
+        out.extend(found);
+    }
+    Ok(out)
 }
 
 // -------------------------------------------------------------- metric series
@@ -306,10 +374,11 @@ fn series_of(
     by_time: bool,
     buckets: usize,
 ) -> Result<Value> {
-    let history = s.metric_points(run_id, key)?;
-    let total = history.len();
-    let first_time = history.iter().map(|p| p.0).min();
-    let mut points: Vec<Point> = history
+    // Two stored blocks per chart bucket at least, so a bucket's extremes
+    // come from whole blocks' extremes (a 1M-step history: ~3,900 rows).
+    let chart = s.metric_chart_points(run_id, key, 2 * buckets)?;
+    let mut points: Vec<Point> = chart
+        .points
         .iter()
         .map(|&(timestamp, step, value)| Point {
             x: if by_time {
@@ -320,7 +389,7 @@ fn series_of(
             y: value,
         })
         .collect();
-    drop(history);
+    drop(chart.points);
     // History comes ordered by time; the step axis needs step order.
     if !points.is_sorted_by(|a, b| a.x <= b.x) {
         points.sort_by(|a, b| a.x.total_cmp(&b.x));
@@ -330,8 +399,9 @@ fn series_of(
     Ok(json!({
         "run_id": run_id.to_string(),
         "key": key,
-        "total_points": total,
-        "first_time": first_time,
+        "total_points": chart.total_points,
+        "first_time": chart.first_time,
+        "summarized": chart.summarized,
         "points": xy,
     }))
 }

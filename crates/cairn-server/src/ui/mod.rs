@@ -4,7 +4,7 @@
 //! The pages are a small hash-routed single-page app of plain ES modules
 //! (`crates/cairn-server/ui/`), embedded in the binary with `include_bytes!`
 //! so `cargo build` is the whole build. Charts use the vendored Apache
-//! ECharts (`scripts/vendor-ui.sh`). The data endpoints compose the
+//! ECharts and uPlot (`scripts/vendor-ui.sh`). The data endpoints compose the
 //! `TrackingStore` and the pure analytics of `cairn-insights` (downsampling,
 //! parameter importance), running CPU work on blocking threads.
 

@@ -123,26 +123,27 @@ async fn index_and_assets_are_served_with_cache_headers() {
     )
     .await;
     assert_eq!(s, StatusCode::NOT_MODIFIED);
-    let (s, _, h) = send(
-        &e.app,
-        Request::get("/static/vendor/echarts-6.1.0.min.js")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
-    assert_eq!(s, StatusCode::OK);
-    assert!(
-        h[header::CACHE_CONTROL]
-            .to_str()
-            .unwrap()
-            .contains("immutable")
-    );
-    assert!(
-        h[header::CONTENT_TYPE]
-            .to_str()
-            .unwrap()
-            .starts_with("text/javascript")
-    );
+    for (path, ct) in [
+        ("echarts-6.1.0.min.js", "text/javascript"),
+        ("uPlot-1.6.32.iife.min.js", "text/javascript"),
+        ("uPlot-1.6.32.min.css", "text/css"),
+    ] {
+        let (s, _, h) = send(
+            &e.app,
+            Request::get(format!("/static/vendor/{path}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(s, StatusCode::OK, "{path}");
+        assert!(
+            h[header::CACHE_CONTROL]
+                .to_str()
+                .unwrap()
+                .contains("immutable")
+        );
+        assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with(ct));
+    }
     for p in ["app.js", "pages/runs.js", "pages/tuning.js", "style.css"] {
         let (s, _, _) = send(
             &e.app,
@@ -249,6 +250,121 @@ async fn runs_table_sorts_filters_pages_and_counts_children() {
 }
 
 #[tokio::test]
+async fn nested_pages_bring_their_missing_ancestors() {
+    let e = env();
+    let exp = experiment(&e.app, "tree").await;
+    let root = run(&e.app, &exp, "cv", None, 100).await;
+    let mid = run(&e.app, &exp, "fold", Some(&root), 150).await;
+    let leaf = run(&e.app, &exp, "trial", Some(&mid), 300).await;
+    let lone = run(&e.app, &exp, "lone", None, 200).await;
+    // An orphan whose parent tag names no run: stays at the top level.
+    let orphan = run(
+        &e.app,
+        &exp,
+        "orphan",
+        Some("0123456789abcdef0123456789abcdef"),
+        50,
+    )
+    .await;
+    let base = format!("/ajax-api/2.0/cairn/runs?experiment_id={exp}&nest=1");
+    // Newest first: page 1 holds only the grandchild; its chain comes along.
+    let (s, v) = get(&e.app, &format!("{base}&limit=1")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["rows"][0]["id"], leaf.as_str());
+    let mut parents: Vec<&str> = v["parents"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_str().unwrap())
+        .collect();
+    parents.sort();
+    let mut want = vec![root.as_str(), mid.as_str()];
+    want.sort();
+    assert_eq!(parents, want);
+    let by_id = |id: &str| {
+        v["parents"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|r| r["id"] == id)
+            .unwrap()
+            .clone()
+    };
+    assert_eq!(by_id(&root)["children"], 1);
+    assert_eq!(by_id(&mid)["parent"], root.as_str());
+    // A filter that matches only the leaf still brings its ancestors.
+    let (_, v) = get(
+        &e.app,
+        &format!("{base}&filter={}", enc("attributes.run_name = 'trial'")),
+    )
+    .await;
+    assert_eq!(v["rows"].as_array().unwrap().len(), 1);
+    assert_eq!(v["parents"].as_array().unwrap().len(), 2);
+    // Ancestors already on the page are not repeated; the orphan has none.
+    let (_, v) = get(&e.app, &base).await;
+    assert_eq!(v["rows"].as_array().unwrap().len(), 5);
+    assert_eq!(v["parents"], json!([]));
+    let (_, v) = get(&e.app, &format!("{base}&offset=4")).await;
+    assert_eq!(v["rows"][0]["id"], orphan.as_str());
+    assert_eq!(v["parents"], json!([]));
+    // Without nest=1 nothing extra is read.
+    let (_, v) = get(
+        &e.app,
+        &format!("/ajax-api/2.0/cairn/runs?experiment_id={exp}&limit=1"),
+    )
+    .await;
+    assert_eq!(v["parents"], json!([]));
+    let _ = lone;
+}
+
+#[tokio::test]
+async fn runs_table_sorts_by_duration_on_the_server() {
+    let e = env();
+    let exp = experiment(&e.app, "durations").await;
+    let mut ids = Vec::new();
+    for (i, secs) in [5i64, 1, 9].iter().enumerate() {
+        let id = run(&e.app, &exp, &format!("r{i}"), None, 1_000).await;
+        post(
+            &e.app,
+            "runs/update",
+            json!({"run_id": id, "status": "FINISHED", "end_time": 1_000 + secs * 1000}),
+        )
+        .await;
+        ids.push(id);
+    }
+    let running = run(&e.app, &exp, "still running", None, 2_000).await;
+    let order = |v: &Value| -> Vec<String> {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let base = format!("/ajax-api/2.0/cairn/runs?experiment_id={exp}&order_by=");
+    let (s, v) = get(
+        &e.app,
+        &format!("{base}{}", enc("attributes.duration DESC")),
+    )
+    .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        order(&v),
+        vec![
+            ids[2].clone(),
+            ids[0].clone(),
+            ids[1].clone(),
+            running.clone()
+        ]
+    );
+    let (_, v) = get(&e.app, &format!("{base}{}", enc("attributes.duration ASC"))).await;
+    assert_eq!(
+        order(&v),
+        vec![ids[1].clone(), ids[0].clone(), ids[2].clone(), running]
+    );
+}
+
+#[tokio::test]
 async fn runs_table_reports_filter_syntax_errors_with_token_and_position() {
     let e = env();
     let exp = experiment(&e.app, "x").await;
@@ -313,6 +429,61 @@ async fn metric_series_is_downsampled_keeping_spikes() {
     )
     .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn long_metric_series_read_the_write_time_block_extremes() {
+    let e = env();
+    let exp = experiment(&e.app, "longer").await;
+    let id = run(&e.app, &exp, "long", None, 1).await;
+    let n = 120_000i64;
+    let f = |s: i64| match s {
+        77_777 => 500.0,
+        3_001 => -400.0,
+        _ => ((s * 31) % 97) as f64 / 97.0,
+    };
+    // Batches arrive out of step order: block extremes must not care.
+    let mut steps: Vec<i64> = (0..n).collect();
+    steps.rotate_left(50_000);
+    for chunk in steps.chunks(1000) {
+        let metrics: Vec<(&str, f64, i64)> = chunk.iter().map(|&s| ("loss", f(s), s)).collect();
+        log(&e.app, &id, &[], &metrics).await;
+    }
+    // Re-logging a batch (exact duplicates) must not inflate the count.
+    let again: Vec<(&str, f64, i64)> = (0..1000).map(|s| ("loss", f(s), s)).collect();
+    log(&e.app, &id, &[], &again).await;
+
+    let url = |buckets: usize, x: &str| {
+        format!("/ajax-api/2.0/cairn/metric-series?run_ids={id}&key=loss&buckets={buckets}&x={x}")
+    };
+    // 469 blocks of 256 steps >= 2 per bucket: the summary is used.
+    let (s, v) = get(&e.app, &url(100, "step")).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let series = &v["series"][0];
+    assert_eq!(series["summarized"], true);
+    assert_eq!(series["total_points"], n);
+    assert_eq!(series["first_time"], 1_000);
+    let pts = series["points"].as_array().unwrap();
+    assert!((100..=200).contains(&pts.len()), "{}", pts.len());
+    assert!(pts.iter().any(|p| p[0] == 77_777.0 && p[1] == 500.0));
+    assert!(pts.iter().any(|p| p[0] == 3_001.0 && p[1] == -400.0));
+    for p in pts {
+        let (x, y) = (p[0].as_f64().unwrap(), p[1].as_f64().unwrap());
+        assert_eq!(y, f(x as i64), "({x}, {y}) is not a history point");
+    }
+    assert!(pts.windows(2).all(|w| w[0][0].as_f64() <= w[1][0].as_f64()));
+    // Time axis (timestamp = 1000 + step here) from the same summary.
+    let (_, v) = get(&e.app, &url(100, "time")).await;
+    let pts = v["series"][0]["points"].as_array().unwrap();
+    assert!(pts.iter().any(|p| p[0] == 78_777.0 && p[1] == 500.0));
+    // A finer chart than the summary can serve reads every point.
+    let (_, v) = get(&e.app, &url(1000, "step")).await;
+    let series = &v["series"][0];
+    assert_eq!(series["summarized"], false);
+    assert_eq!(series["total_points"], n);
+    let pts = series["points"].as_array().unwrap();
+    assert!((1000..=2000).contains(&pts.len()), "{}", pts.len());
+    assert!(pts.iter().any(|p| p[0] == 77_777.0 && p[1] == 500.0));
 }
 
 #[tokio::test]

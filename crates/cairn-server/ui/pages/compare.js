@@ -75,7 +75,7 @@ export async function render(root, _m, params, stale) {
       return { value: [xNumeric ? asNumber(x) : String(x), y], name: r.name, id: r.id };
     }).filter(Boolean);
     await draw(scBox, {
-      grid: { left: 60, right: 20, top: 20, bottom: 46 },
+      grid: { left: 60, right: 20, top: 34, bottom: 46 },
       tooltip: { formatter: (p) => `${p.data.name}<br>${sx.value}: ${p.data.value[0]}<br>${sy.value}: ${fmtNum(p.data.value[1])}` },
       xAxis: xNumeric ? { type: 'value', scale: true, name: sx.value, nameLocation: 'middle', nameGap: 28 } : { type: 'category', data: cats, name: sx.value, nameLocation: 'middle', nameGap: 28 },
       yAxis: { type: 'value', scale: true, name: sy.value },

@@ -1,13 +1,13 @@
 // Run page: info, parent/children, params, editable tags, metric charts, artifacts.
 import { cairn, mlflow, artifactUrl } from '../api.js';
 import { h, clear, fmtTime, fmtDuration, fmtNum, stateBox, quote } from '../util.js';
-import { chartBox, draw, smooth, loadECharts } from '../charts.js';
+import { chartBox, drawLines, smooth, loadUPlot } from '../charts.js';
 
 const TEXT = /\.(txt|log|md|yaml|yml|csv|tsv|py|json|html|htm|svg|xml|cfg|ini|toml|sh|r|sql|js|ts|rs|mlmodel)$|(^|\/)MLmodel$/i;
 const IMAGE = /\.(png|jpe?g|gif|webp)$/i;
 
 export async function render(root, [runId], _params, stale) {
-  loadECharts().catch(() => { /* reported by the chart that needs it */ }); // overlap the download with the data requests
+  loadUPlot().catch(() => { /* reported by the chart that needs it */ }); // overlap the download with the data requests
   let run;
   try { run = (await mlflow.get('runs/get', { run_id: runId })).run; }
   catch (e) { root.append(stateBox(`Could not load run ${runId}: ${e.message}`, 'error')); return; }
@@ -107,13 +107,11 @@ export async function render(root, [runId], _params, stale) {
           let pts = s.points;
           if (x === 'relative') pts = pts.map(([t, y]) => [(t - s.first_time) / 1000, y]);
           const series = [];
-          if (w) series.push({ type: 'line', name: `${key} (raw)`, data: pts, showSymbol: false, lineStyle: { opacity: 0.25 }, silent: true });
-          series.push({ type: 'line', name: key, data: smooth(pts, w), showSymbol: pts.length < 60, sampling: undefined });
-          await draw(box.children[1], {
-            tooltip: { trigger: 'axis' }, grid: { left: 60, right: 16, top: 16, bottom: 36 },
-            xAxis: { type: x === 'wall' ? 'time' : 'value', name: x === 'relative' ? 'seconds' : x, nameLocation: 'middle', nameGap: 24, scale: true },
-            yAxis: { type: logBox.checked ? 'log' : 'value', scale: true },
-            series,
+          if (w) series.push({ name: `${key} (raw)`, ys: pts.map((p) => p[1]), faint: true });
+          series.push({ name: key, ys: smooth(pts, w).map((p) => p[1]) });
+          await drawLines(box.children[1], {
+            xs: pts.map((p) => p[0]), series, x, log: logBox.checked,
+            xLabel: x === 'relative' ? 'seconds' : x === 'wall' ? 'wall time' : 'step',
           });
           box.children[2].textContent = s.total_points > s.points.length
             ? `${s.total_points.toLocaleString()} points, drawn as ${s.points.length.toLocaleString()} (min/max per bucket)` : `${s.total_points} points`;

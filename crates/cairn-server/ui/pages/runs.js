@@ -1,6 +1,14 @@
 // Experiment runs table: server-side filter/sort/paging, nested-run tree,
 // column show/hide/pin, selection for compare, virtual scrolling, and
 // auto-refresh of running runs.
+//
+// The tree: every page comes with the ancestors of its rows that are not on
+// it (`nest=1`), so a child is always drawn under its parent, whatever page
+// the parent itself would fall on. The top level lists the root of each
+// matching run, in the order of its first matching descendant (so sorting
+// by a metric brings the best run's parent first). Expanding fetches the
+// node's children (those matching the filter, when one is set). With a
+// filter, ancestors that do not match are shown dimmed and open.
 import { cairn, mlflow } from '../api.js';
 import { h, clear, fmtTime, fmtDuration, fmtNum, stateBox, bq, quote, load, save } from '../util.js';
 
@@ -8,8 +16,8 @@ const PAGE = 500;
 const ATTRS = [
   { id: 'attr:name', label: 'Run name', width: 260, sort: 'attributes.run_name' },
   { id: 'attr:status', label: 'Status', width: 96, sort: 'attributes.status' },
-  { id: 'attr:start', label: 'Started', width: 172, sort: 'attributes.start_time' },
-  { id: 'attr:duration', label: 'Duration', width: 100, sort: null },
+  { id: 'attr:start', label: 'Started', width: 172, sort: 'attributes.start_time', desc: true },
+  { id: 'attr:duration', label: 'Duration', width: 100, sort: 'attributes.duration', desc: true },
   { id: 'attr:user', label: 'User', width: 110, sort: 'attributes.user_id' },
   { id: 'attr:source', label: 'Source', width: 160, sort: 'tags.`mlflow.source.name`' },
 ];
@@ -27,10 +35,14 @@ export async function render(root, [expId], params, stale) {
   const st = {
     filter: params.get('filter') || '',
     sort: null, // {col, dir}
-    rows: [], byId: new Map(), nextOffset: null, loading: false,
+    rows: [], nextOffset: null, loading: false,
+    byId: new Map(), // every run known: matching rows, their ancestors, fetched children
+    matched: new Set(), // ids that match the current filter
+    kids: new Map(), // id -> ordered child ids known so far
+    kidState: new Map(), // id -> 'loading' | 'done' | {error}
     keys: { params: new Set(), metrics: new Set(), tags: new Set() },
     hidden: new Set(prefs.hidden), pinned: new Set(prefs.pinned),
-    expanded: new Set(), children: new Map(), selected: new Set(),
+    expanded: new Set(), userClosed: new Set(), selected: new Set(),
     nest: true, rowH: 31, serverMs: null,
   };
 
@@ -96,21 +108,44 @@ export async function render(root, [expId], params, stale) {
     }
   }
 
-  // ---- flattening the tree
+  // ---- the tree
+  /** Record runs; `matched`: they match the current filter (page rows, filtered children). */
+  function remember(rows, matched) {
+    for (const r of rows) {
+      const known = st.byId.get(r.id);
+      if (known) Object.assign(known, r); else st.byId.set(r.id, r);
+      if (matched) st.matched.add(r.id);
+      if (r.parent && r.parent !== r.id) {
+        const list = st.kids.get(r.parent) || [];
+        if (!list.includes(r.id)) { list.push(r.id); st.kids.set(r.parent, list); }
+      }
+    }
+  }
+  /** Ancestors fetched for context; with a filter they open so the matches show. */
+  function rememberParents(rows) {
+    remember(rows, !st.filter);
+    if (st.filter) for (const r of rows) if (!st.userClosed.has(r.id)) st.expanded.add(r.id);
+  }
+  function rootOf(row) {
+    let cur = row;
+    for (let i = 0; i < 32 && cur.parent && st.byId.has(cur.parent); i++) cur = st.byId.get(cur.parent);
+    return cur;
+  }
   function flat() {
     const out = [];
+    if (!st.nest) { for (const row of st.rows) out.push({ row, level: 0 }); return out; }
+    const seen = new Set();
     const push = (row, level) => {
+      if (seen.has(row.id)) return; // parent-tag cycles, repeated roots
+      seen.add(row.id);
       out.push({ row, level });
-      if (!st.expanded.has(row.id) || level > 20) return;
-      const kids = st.children.get(row.id);
-      if (!kids) out.push({ placeholder: 'Loading child runs…', level: level + 1 });
-      else if (kids.error) out.push({ placeholder: kids.error, level: level + 1 });
-      else for (const k of kids) push(k, level + 1);
+      if (!st.expanded.has(row.id)) return;
+      for (const id of st.kids.get(row.id) || []) { const k = st.byId.get(id); if (k) push(k, level + 1); }
+      const ks = st.kidState.get(row.id);
+      if (ks === 'loading') out.push({ placeholder: 'Loading child runs…', level: level + 1 });
+      else if (ks && ks.error) out.push({ placeholder: ks.error, level: level + 1 });
     };
-    for (const row of st.rows) {
-      if (st.nest && row.parent && st.byId.has(row.parent)) continue; // shown under its parent
-      push(row, 0);
-    }
+    for (const row of st.rows) push(rootOf(row), 0);
     return out;
   }
 
@@ -175,7 +210,9 @@ export async function render(root, [expId], params, stale) {
         tds.push(h('td', { class: cls, style, title: v }, v));
       }
     }
-    return h('tr', { class: sel ? 'sel' : '', 'data-run': row.id, 'data-level': level }, tds);
+    const context = st.filter && !st.matched.has(row.id);
+    return h('tr', { class: `${sel ? 'sel' : ''}${context ? ' context' : ''}`, 'data-run': row.id, 'data-level': level,
+      title: context ? 'Does not match the filter: shown as the parent of matching runs' : null }, tds);
   }
 
   let raf = 0;
@@ -183,6 +220,10 @@ export async function render(root, [expId], params, stale) {
     const tbody = table.tBodies[0];
     if (!tbody) return;
     const t0 = performance.now();
+    // Rows are rebuilt: keep keyboard focus on the same control of the same run.
+    const act = document.activeElement;
+    const focusTr = act && tbody.contains(act) ? act.closest('tr[data-run]') : null;
+    const focusSel = focusTr && `tr[data-run="${focusTr.dataset.run}"] ${act.matches('button.exp') ? 'button.exp' : act.matches('input') ? 'input' : 'a'}`;
     items = flat();
     const first = Math.max(0, Math.floor(wrap.scrollTop / st.rowH) - 10);
     const count = Math.ceil(wrap.clientHeight / st.rowH) + 20;
@@ -193,9 +234,10 @@ export async function render(root, [expId], params, stale) {
     for (let i = first; i < last; i++) frag.append(rowEl(items[i]));
     frag.append(h('tr', { 'aria-hidden': 'true' }, h('td', { class: 'spacer', colspan: span, style: { height: `${(items.length - last) * st.rowH}px` } })));
     clear(tbody).append(frag);
+    if (focusSel) tbody.querySelector(focusSel)?.focus({ preventScroll: true });
     const measured = tbody.rows[1]?.getBoundingClientRect().height;
     if (measured && Math.abs(measured - st.rowH) > 0.5 && last > first) { st.rowH = measured; }
-    info.textContent = `${st.rows.length} runs loaded${st.nextOffset != null ? ' (scroll for more)' : ''}` +
+    info.textContent = `${st.rows.length} matching runs loaded${st.nextOffset != null ? ' (scroll for more)' : ''}` +
       (st.serverMs != null ? ` · server ${st.serverMs} ms` : '');
     window.cairnRenderMs = performance.now() - t0; // read by the UI benchmark
     if (last > items.length - 40 && st.nextOffset != null && !st.loading) loadMore();
@@ -217,8 +259,9 @@ export async function render(root, [expId], params, stale) {
     }
   }
   async function fetchPage(offset, filter, order) {
-    return cairn('runs', { experiment_id: expId, filter, order_by: order, offset, limit: PAGE });
+    return cairn('runs', { experiment_id: expId, filter, order_by: order, offset, limit: PAGE, nest: 1 });
   }
+  function keyCount() { return st.keys.params.size + st.keys.metrics.size + st.keys.tags.size; }
 
   /** Load page 0 with the given filter/sort; on error the table stays as it was. */
   async function reload(filter = st.filter, sort = st.sort) {
@@ -230,12 +273,18 @@ export async function render(root, [expId], params, stale) {
     try {
       const page = await fetchPage(0, filter, order);
       if (stale()) return false;
+      if (filter !== st.filter) { st.expanded.clear(); st.userClosed.clear(); }
+      const reopen = [...st.expanded]; // open before this load (not the context rows it opens)
       st.filter = filter; st.sort = sort;
-      st.rows = page.rows; st.byId = new Map(page.rows.map((r) => [r.id, r]));
+      st.rows = page.rows; st.byId = new Map(); st.matched = new Set(); st.kids = new Map(); st.kidState = new Map();
+      remember(page.rows, true);
+      rememberParents(page.parents || []);
       st.nextOffset = page.next_offset; st.serverMs = page.server_ms;
       st.keys = { params: new Set(), metrics: new Set(), tags: new Set() };
       absorb(page.rows);
-      for (const kids of st.children.values()) if (Array.isArray(kids)) absorb(kids);
+      absorb(page.parents || []);
+      // Nodes the user had open stay open: fetch their children again.
+      for (const id of reopen) if (st.byId.has(id) && st.byId.get(id).children > 0) fetchKids(id);
       clear(filterError); filterInput.removeAttribute('aria-invalid');
       if (!page.rows.length) {
         renderHead();
@@ -258,35 +307,56 @@ export async function render(root, [expId], params, stale) {
     try {
       const page = await fetchPage(st.nextOffset, st.filter, orderBy());
       if (stale()) return;
-      for (const r of page.rows) { if (!st.byId.has(r.id)) { st.rows.push(r); st.byId.set(r.id, r); } }
+      const loaded = new Set(st.rows.map((r) => r.id));
+      remember(page.rows, true);
+      for (const r of page.rows) if (!loaded.has(r.id)) st.rows.push(st.byId.get(r.id));
+      rememberParents(page.parents || []);
       st.nextOffset = page.next_offset; st.serverMs = page.server_ms;
-      const before = st.keys.params.size + st.keys.metrics.size + st.keys.tags.size;
+      const before = keyCount();
       absorb(page.rows);
-      if (st.keys.params.size + st.keys.metrics.size + st.keys.tags.size !== before) renderHead(); else renderBody();
+      absorb(page.parents || []);
+      if (keyCount() !== before) renderHead(); else renderBody();
     } catch (e) {
       clear(filterError).append(h('div', { class: 'error-box' }, `Could not load more runs: ${e.message}`));
     } finally { st.loading = false; }
   }
 
   async function toggle(row) {
-    if (st.expanded.has(row.id)) { st.expanded.delete(row.id); renderBody(); return; }
-    st.expanded.add(row.id);
+    if (st.expanded.has(row.id)) { st.expanded.delete(row.id); st.userClosed.add(row.id); renderBody(); return; }
+    st.expanded.add(row.id); st.userClosed.delete(row.id);
     renderBody();
-    if (st.children.has(row.id)) return;
+    if (st.kidState.get(row.id) !== 'done') await fetchKids(row.id);
+  }
+
+  /** Fetch the children of `id` (matching the filter, if any) in the table's order. */
+  async function fetchKids(id) {
+    if (st.kidState.get(id) === 'loading') return;
+    st.kidState.set(id, 'loading');
+    const filter = st.filter;
+    const parentCond = `tags.\`mlflow.parentRunId\` = ${quote(id)}`;
     try {
-      const page = await cairn('runs', { experiment_id: expId, filter: `tags.\`mlflow.parentRunId\` = ${quote(row.id)}`, order_by: 'attributes.start_time ASC', limit: 5000 });
-      st.children.set(row.id, page.rows);
-      const before = st.keys.params.size + st.keys.metrics.size + st.keys.tags.size;
+      const page = await cairn('runs', {
+        experiment_id: expId, filter: filter ? `(${filter}) AND ${parentCond}` : parentCond,
+        order_by: orderBy(), limit: 5000, // the table's order, as the matches on its pages
+      });
+      if (stale() || filter !== st.filter) return;
+      remember(page.rows, true);
+      // The fetched order wins; children known only as ancestors of matches stay after them.
+      const fetched = page.rows.map((r) => r.id);
+      st.kids.set(id, [...fetched, ...(st.kids.get(id) || []).filter((k) => !fetched.includes(k))]);
+      st.kidState.set(id, 'done');
+      const before = keyCount();
       absorb(page.rows);
-      if (st.keys.params.size + st.keys.metrics.size + st.keys.tags.size !== before) renderHead(); else renderBody();
+      if (keyCount() !== before) renderHead(); else renderBody();
     } catch (e) {
-      st.children.set(row.id, { error: `Could not load child runs: ${e.message}` });
+      if (stale()) return;
+      st.kidState.set(id, { error: `Could not load child runs: ${e.message}` });
       renderBody();
     }
   }
 
   function sortBy(c) {
-    const dir = st.sort && st.sort.col === c.id ? (st.sort.dir === 'DESC' ? 'ASC' : 'DESC') : (c.num || c.id === 'attr:start' ? 'DESC' : 'ASC');
+    const dir = st.sort && st.sort.col === c.id ? (st.sort.dir === 'DESC' ? 'ASC' : 'DESC') : (c.num || c.desc ? 'DESC' : 'ASC');
     reload(st.filter, { col: c.id, key: c.sort, dir });
   }
 
@@ -330,17 +400,16 @@ export async function render(root, [expId], params, stale) {
     if (document.hidden || st.loading) return;
     const running = [];
     const each = (r) => { if (r.status === 'RUNNING' || r.status === 'SCHEDULED') running.push(r); };
-    st.rows.forEach(each);
-    for (const kids of st.children.values()) if (Array.isArray(kids)) kids.forEach(each);
+    st.byId.forEach(each);
     if (!running.length) return;
     const ids = [...new Set(running.map((r) => r.id))].slice(0, 200);
     try {
       const page = await cairn('runs', { experiment_id: expId, filter: `attributes.run_id IN (${ids.map(quote).join(', ')})`, limit: ids.length });
       const fresh = new Map(page.rows.map((r) => [r.id, r]));
       for (const r of running) { const f = fresh.get(r.id); if (f) Object.assign(r, f); }
-      const before = st.keys.params.size + st.keys.metrics.size + st.keys.tags.size;
+      const before = keyCount();
       absorb(page.rows);
-      if (st.keys.params.size + st.keys.metrics.size + st.keys.tags.size !== before) renderHead(); else renderBody();
+      if (keyCount() !== before) renderHead(); else renderBody();
     } catch { /* try again next tick */ }
   }, 5000);
 

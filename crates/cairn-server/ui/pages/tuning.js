@@ -35,6 +35,7 @@ export async function render(root, [runId], params, stale) {
       h('strong', {}, fmtNum(best.value)), ' at trial ', String(best.number), ' (', h('a', { href: `#/runs/${best.run_id}` }, 'open run'), ')',
       h('span', { class: 'muted' }, ` · computed in ${d.server_ms} ms on the server`)));
 
+    const byNumber = new Map(d.trials.map((t) => [t.number, t]));
     const hist = chartBox('Optimization history'); hist.id = 'chart-tuning-history';
     const imp = chartBox('Parameter importance', 'chart small'); imp.id = 'chart-importance';
     const slices = h('div', { class: 'slices', id: 'slices' });
@@ -42,9 +43,19 @@ export async function render(root, [runId], params, stale) {
       h('section', { 'aria-labelledby': 'h-th' }, h('h2', { id: 'h-th' }, 'Optimization history'), h('div', { class: 'card' }, hist)),
       h('section', { 'aria-labelledby': 'h-ti' }, h('h2', { id: 'h-ti' }, 'Parameter importance'), h('div', { class: 'card' }, imp),
         h('p', { class: 'hint' }, 'Mean decrease in impurity of a 64-tree random forest fitted on the server to predict the objective from the parameters (normalised to sum to 1).'))),
-    h('section', { 'aria-labelledby': 'h-ts' }, h('h2', { id: 'h-ts' }, 'Slice plots'), slices));
+    h('section', { 'aria-labelledby': 'h-ts' }, h('h2', { id: 'h-ts' }, 'Slice plots'), slices),
+    // The history as text, for screen readers and for reading exact values.
+    h('details', { id: 'history-table' }, h('summary', {}, `Optimization history as a table (${d.history.length} trials)`),
+      h('table', { class: 'grid' },
+        h('thead', {}, h('tr', {}, h('th', { scope: 'col' }, 'Trial'), h('th', { scope: 'col' }, 'Run'),
+          h('th', { scope: 'col', class: 'num' }, d.metric), h('th', { scope: 'col', class: 'num' }, 'Best so far'))),
+        h('tbody', {}, d.history.map((p) => {
+          const t = byNumber.get(p.number);
+          return h('tr', { class: p.number === best.number ? 'sel' : '' }, h('td', {}, String(p.number)),
+            h('td', {}, h('a', { href: `#/runs/${t.run_id}` }, t.name || t.run_id)),
+            h('td', { class: 'num' }, fmtNum(p.value)), h('td', { class: 'num' }, fmtNum(p.best)));
+        })))));
 
-    const byNumber = new Map(d.trials.map((t) => [t.number, t]));
     await draw(hist, {
       grid: { left: 60, right: 20, top: 30, bottom: 40 },
       legend: { top: 0 },

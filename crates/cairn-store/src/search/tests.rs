@@ -329,6 +329,9 @@ fn filters_select_exactly_the_expected_runs() {
         ("created < 150", &["r1"]),
         ("end_time > 0", &["r4", "r3", "r1"]),
         ("end_time != 200", &["r4", "r3"]),
+        // duration = end_time - start_time; unfinished runs have none.
+        ("duration > 60", &["r4", "r1"]),
+        ("attributes.duration < 100", &["r3"]),
         ("datasets.name = 'mnist'", &["r1"]),
         ("datasets.context = 'eval'", &["r2"]),
         ("datasets.digest IN ('d1', 'd2')", &["r2", "r1"]),
@@ -398,6 +401,9 @@ fn orders_put_values_then_nan_then_missing() {
         (&["tags.team DESC"], &["r3", "r1", "r2", "r4", "r7"]),
         (&["end_time DESC"], &["r4", "r3", "r1", "r2", "r7"]),
         (&["end_time"], &["r1", "r3", "r4", "r2", "r7"]),
+        // Ties (r1, r4: 100 ms) fall back to start_time DESC; unfinished last.
+        (&["duration DESC"], &["r4", "r1", "r3", "r2", "r7"]),
+        (&["attributes.duration"], &["r3", "r4", "r1", "r2", "r7"]),
         (&["start_time ASC"], &["r1", "r7", "r3", "r2", "r4"]),
         (&["created DESC"], &["r2", "r4", "r3", "r7", "r1"]),
         (&["run_name DESC"], &["r7", "r3", "r4", "r2", "r1"]),
@@ -731,7 +737,7 @@ fn arb_clause() -> impl Strategy<Value = String> {
         )
             .prop_map(|(k, op, v)| format!("{k} {op} {v}")),
         (
-            prop::sample::select(vec!["start_time", "end_time", "created"]),
+            prop::sample::select(vec!["start_time", "end_time", "created", "duration"]),
             num_op,
             time
         )
@@ -780,6 +786,7 @@ fn arb_order() -> impl Strategy<Value = Vec<String>> {
         "tags.t1",
         "start_time",
         "end_time",
+        "duration",
         "run_name",
         "status",
         "user_id",

@@ -1,6 +1,7 @@
 //! `metrics/*` handlers: full history and sampled chart history.
 
 use axum::extract::State;
+use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
@@ -15,6 +16,9 @@ use crate::error::{ApiResult, invalid};
 use crate::extract::Params;
 use crate::routes::runs::run_id_of;
 use crate::state::AppState;
+
+/// What axum's `Json` responses carry, for bodies encoded by hand.
+const JSON_CONTENT_TYPE: &str = "application/json";
 
 /// Most runs in one bulk history request.
 const MAX_BULK_RUNS: usize = 100;
@@ -58,11 +62,12 @@ async fn history(
             .with_store(move |s| Ok((s.metric_points(&run_id, &key)?, key)))
             .await
             .map(|(points, key)| (key, points))?;
-        return Ok(Json(MetricPointsDto {
+        let body = MetricPointsDto {
             key: &key,
             points: &points,
-        })
-        .into_response());
+        }
+        .to_json();
+        return Ok(([(header::CONTENT_TYPE, JSON_CONTENT_TYPE)], body).into_response());
     }
     let query = MetricHistoryQuery {
         run_id,

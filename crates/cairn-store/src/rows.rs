@@ -53,13 +53,30 @@ fn run_info_from_row(row: &Row<'_>) -> rusqlite::Result<RunInfo> {
 
 const RUN_COLUMNS: &str = "run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri";
 
+/// The id in column 0 of `r`, borrowed from the row (no allocation).
+fn row_id<'r>(r: &'r Row<'_>) -> Result<&'r str> {
+    r.get_ref(0)
+        .map_err(sql_err)?
+        .as_str()
+        .map_err(|e| sql_err(e.into()))
+}
+
 /// Load full runs for `ids`, returned in the order of `ids` (unknown ids are skipped).
+///
+/// Rows are matched to runs through a map from the borrowed id to its
+/// position, so a 1,000-run page allocates no per-row id strings.
 pub(crate) fn load_runs<S: AsRef<str>>(conn: &Connection, ids: &[S]) -> Result<Vec<Run>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
     let json = ids_json(ids);
-    let mut runs: HashMap<String, Run> = HashMap::with_capacity(ids.len());
+    let position: HashMap<&str, usize> = ids
+        .iter()
+        .enumerate()
+        .map(|(i, id)| (id.as_ref(), i))
+        .collect();
+    let mut slots: Vec<Option<Run>> = Vec::new();
+    slots.resize_with(ids.len(), || None);
     {
         let mut stmt = conn
             .prepare_cached(&format!(
@@ -71,18 +88,20 @@ pub(crate) fn load_runs<S: AsRef<str>>(conn: &Connection, ids: &[S]) -> Result<V
             .map_err(sql_err)?;
         for info in rows {
             let info = info.map_err(sql_err)?;
-            runs.insert(
-                info.run_id.as_str().to_owned(),
-                Run {
+            if let Some(&i) = position.get(info.run_id.as_str()) {
+                slots[i] = Some(Run {
                     info,
                     metrics: vec![],
                     params: vec![],
                     tags: vec![],
                     inputs: vec![],
-                },
-            );
+                });
+            }
         }
     }
+    let slot = |slots: &mut Vec<Option<Run>>, id: &str| -> Option<usize> {
+        position.get(id).copied().filter(|&i| slots[i].is_some())
+    };
     {
         let mut stmt = conn
             .prepare_cached(
@@ -92,8 +111,7 @@ pub(crate) fn load_runs<S: AsRef<str>>(conn: &Connection, ids: &[S]) -> Result<V
             .map_err(sql_err)?;
         let mut rows = stmt.query([&json]).map_err(sql_err)?;
         while let Some(r) = rows.next().map_err(sql_err)? {
-            let id: String = r.get(0).map_err(sql_err)?;
-            if let Some(run) = runs.get_mut(&id) {
+            if let Some(run) = slot(&mut slots, row_id(r)?).and_then(|i| slots[i].as_mut()) {
                 let is_nan: bool = r.get(5).map_err(sql_err)?;
                 run.metrics.push(Metric {
                     key: r.get(1).map_err(sql_err)?,
@@ -113,8 +131,7 @@ pub(crate) fn load_runs<S: AsRef<str>>(conn: &Connection, ids: &[S]) -> Result<V
             .map_err(sql_err)?;
         let mut rows = stmt.query([&json]).map_err(sql_err)?;
         while let Some(r) = rows.next().map_err(sql_err)? {
-            let id: String = r.get(0).map_err(sql_err)?;
-            if let Some(run) = runs.get_mut(&id) {
+            if let Some(run) = slot(&mut slots, row_id(r)?).and_then(|i| slots[i].as_mut()) {
                 let key: String = r.get(1).map_err(sql_err)?;
                 let value: String = r.get(2).map_err(sql_err)?;
                 if is_param {
@@ -125,14 +142,17 @@ pub(crate) fn load_runs<S: AsRef<str>>(conn: &Connection, ids: &[S]) -> Result<V
             }
         }
     }
-    load_inputs(conn, &json, &mut runs)?;
-    Ok(ids
-        .iter()
-        .filter_map(|id| runs.remove(id.as_ref()))
-        .collect())
+    load_inputs(conn, &json, &mut slots, &position)?;
+    Ok(slots.into_iter().flatten().collect())
 }
 
-fn load_inputs(conn: &Connection, json: &str, runs: &mut HashMap<String, Run>) -> Result<()> {
+/// Dataset inputs (with their tags) of the runs in `slots`.
+fn load_inputs(
+    conn: &Connection,
+    json: &str,
+    slots: &mut [Option<Run>],
+    position: &HashMap<&str, usize>,
+) -> Result<()> {
     let mut stmt = conn
         .prepare_cached(
             "SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
@@ -143,24 +163,28 @@ fn load_inputs(conn: &Connection, json: &str, runs: &mut HashMap<String, Run>) -
         )
         .map_err(sql_err)?;
     let mut rows = stmt.query([json]).map_err(sql_err)?;
-    let mut input_ids: Vec<(String, String)> = Vec::new();
+    // (slot of the run, index of the input within the run, input id)
+    let mut input_ids: Vec<(usize, usize, String)> = Vec::new();
     while let Some(r) = rows.next().map_err(sql_err)? {
-        let run_id: String = r.get(0).map_err(sql_err)?;
+        let Some(&slot) = position.get(row_id(r)?) else {
+            continue;
+        };
+        let Some(run) = slots[slot].as_mut() else {
+            continue;
+        };
         let input_id: String = r.get(1).map_err(sql_err)?;
-        if let Some(run) = runs.get_mut(&run_id) {
-            run.inputs.push(DatasetInput {
-                tags: vec![],
-                dataset: Dataset {
-                    name: r.get(2).map_err(sql_err)?,
-                    digest: r.get(3).map_err(sql_err)?,
-                    source_type: r.get(4).map_err(sql_err)?,
-                    source: r.get(5).map_err(sql_err)?,
-                    schema: r.get(6).map_err(sql_err)?,
-                    profile: r.get(7).map_err(sql_err)?,
-                },
-            });
-            input_ids.push((run_id, input_id));
-        }
+        input_ids.push((slot, run.inputs.len(), input_id));
+        run.inputs.push(DatasetInput {
+            tags: vec![],
+            dataset: Dataset {
+                name: r.get(2).map_err(sql_err)?,
+                digest: r.get(3).map_err(sql_err)?,
+                source_type: r.get(4).map_err(sql_err)?,
+                source: r.get(5).map_err(sql_err)?,
+                schema: r.get(6).map_err(sql_err)?,
+                profile: r.get(7).map_err(sql_err)?,
+            },
+        });
     }
     if input_ids.is_empty() {
         return Ok(());
@@ -168,9 +192,7 @@ fn load_inputs(conn: &Connection, json: &str, runs: &mut HashMap<String, Run>) -
     let mut tag_stmt = conn
         .prepare_cached("SELECT key, value FROM input_tags WHERE input_uuid = ?1 ORDER BY key")
         .map_err(sql_err)?;
-    let mut position: HashMap<String, usize> = HashMap::new();
-    for (run_id, input_id) in input_ids {
-        let idx = position.entry(run_id.clone()).or_insert(0);
+    for (slot, idx, input_id) in input_ids {
         let tags = tag_stmt
             .query_map([&input_id], |r| {
                 Ok(Tag {
@@ -181,13 +203,9 @@ fn load_inputs(conn: &Connection, json: &str, runs: &mut HashMap<String, Run>) -
             .map_err(sql_err)?
             .collect::<rusqlite::Result<Vec<_>>>()
             .map_err(sql_err)?;
-        if let Some(input) = runs
-            .get_mut(&run_id)
-            .and_then(|run| run.inputs.get_mut(*idx))
-        {
+        if let Some(input) = slots[slot].as_mut().and_then(|run| run.inputs.get_mut(idx)) {
             input.tags = tags;
         }
-        *idx += 1;
     }
     Ok(())
 }

@@ -1,19 +1,24 @@
 //! `metrics/*` handlers: full history and sampled chart history.
 
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 use cairn_core::RunId;
 use cairn_core::store::{BulkIntervalQuery, MetricHistoryQuery};
 use serde::Serialize;
 
-use crate::dto::entities::{MetricDto, MetricWithRunIdDto};
+use crate::dto::entities::{MetricDto, MetricPointsDto, MetricWithRunIdDto};
 use crate::dto::requests::*;
 use crate::dto::required_str;
 use crate::error::{ApiResult, invalid};
 use crate::extract::Params;
 use crate::routes::runs::run_id_of;
 use crate::state::AppState;
+
+/// What axum's `Json` responses carry, for bodies encoded by hand.
+const JSON_CONTENT_TYPE: &str = "application/json";
 
 /// Most runs in one bulk history request.
 const MAX_BULK_RUNS: usize = 100;
@@ -28,9 +33,9 @@ pub(crate) fn routes() -> Router<AppState> {
 }
 
 #[derive(Serialize)]
-struct HistoryResponse {
+struct HistoryResponse<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    metrics: Vec<MetricDto>,
+    metrics: Vec<MetricDto<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_page_token: Option<String>,
 }
@@ -38,7 +43,7 @@ struct HistoryResponse {
 async fn history(
     State(state): State<AppState>,
     Params(req): Params<GetHistoryReq>,
-) -> ApiResult<Json<HistoryResponse>> {
+) -> ApiResult<Response> {
     let run_id = run_id_of(req.run_id, req.run_uuid)?;
     let key = required_str("metric_key", req.metric_key)?;
     let max_results = match req.max_results {
@@ -50,6 +55,20 @@ async fn history(
             )));
         }
     };
+    if max_results.is_none() && req.page_token.is_none() {
+        // The whole history (the common call): the store's lean point read
+        // and a direct encode, with the key written from one shared string.
+        let (key, points) = state
+            .with_store(move |s| Ok((s.metric_points(&run_id, &key)?, key)))
+            .await
+            .map(|(points, key)| (key, points))?;
+        let body = MetricPointsDto {
+            key: &key,
+            points: &points,
+        }
+        .to_json();
+        return Ok(([(header::CONTENT_TYPE, JSON_CONTENT_TYPE)], body).into_response());
+    }
     let query = MetricHistoryQuery {
         run_id,
         key,
@@ -60,13 +79,14 @@ async fn history(
     Ok(Json(HistoryResponse {
         metrics: page.items.iter().map(MetricDto::from).collect(),
         next_page_token: page.next_page_token,
-    }))
+    })
+    .into_response())
 }
 
 #[derive(Serialize)]
-struct BulkResponse {
+struct BulkResponse<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    metrics: Vec<MetricWithRunIdDto>,
+    metrics: Vec<MetricWithRunIdDto<'a>>,
 }
 
 fn bulk_query(
@@ -117,21 +137,22 @@ fn bulk_query(
 async fn bulk_interval(
     State(state): State<AppState>,
     Params(req): Params<BulkIntervalReq>,
-) -> ApiResult<Json<BulkResponse>> {
+) -> ApiResult<Response> {
     let query = bulk_query(req, MAX_BULK_POINTS, MAX_BULK_POINTS)?;
     let points = state
         .with_store(move |s| s.metric_history_bulk_interval(&query))
         .await?;
     Ok(Json(BulkResponse {
         metrics: points.iter().map(MetricWithRunIdDto::from).collect(),
-    }))
+    })
+    .into_response())
 }
 
 /// The older UI endpoint: the whole history of each run, up to 25,000 points.
 async fn bulk(
     State(state): State<AppState>,
     Params(req): Params<BulkIntervalReq>,
-) -> ApiResult<Json<BulkResponse>> {
+) -> ApiResult<Response> {
     let query = bulk_query(req, 25_000, 25_000)?;
     let points = state
         .with_store(move |s| {
@@ -153,5 +174,6 @@ async fn bulk(
         .await?;
     Ok(Json(BulkResponse {
         metrics: points.iter().map(MetricWithRunIdDto::from).collect(),
-    }))
+    })
+    .into_response())
 }

@@ -1,6 +1,7 @@
 //! `runs/*` handlers.
 
 use axum::extract::State;
+use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use cairn_core::commands::{NewRun, RunBatch, validate_dataset_inputs};
@@ -109,9 +110,9 @@ async fn get_one(
 }
 
 #[derive(Serialize)]
-struct SearchRunsResponse {
+struct SearchRunsResponse<'a> {
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    runs: Vec<RunDto>,
+    runs: Vec<RunDto<'a>>,
     #[serde(skip_serializing_if = "Option::is_none")]
     next_page_token: Option<String>,
 }
@@ -119,7 +120,7 @@ struct SearchRunsResponse {
 async fn search(
     State(state): State<AppState>,
     Params(req): Params<SearchRunsReq>,
-) -> ApiResult<Json<SearchRunsResponse>> {
+) -> ApiResult<Response> {
     let experiment_ids = req
         .experiment_ids
         .iter()
@@ -140,13 +141,15 @@ async fn search(
         return Ok(Json(SearchRunsResponse {
             runs: vec![],
             next_page_token: None,
-        }));
+        })
+        .into_response());
     }
     let page = state.with_store(move |s| s.search_runs(&query)).await?;
     Ok(Json(SearchRunsResponse {
         runs: page.items.iter().map(RunDto::from).collect(),
         next_page_token: page.next_page_token,
-    }))
+    })
+    .into_response())
 }
 
 pub(crate) fn metric_in(m: MetricIn) -> ApiResult<Metric> {

@@ -196,6 +196,13 @@ async fn get_history_is_ordered_and_pages() {
         .ok();
     assert_eq!(page["metrics"].as_array().unwrap().len(), 25);
     assert!(page.get("next_page_token").is_none());
+    // The whole-history read (no paging fields) has its own lean encoder;
+    // it must give exactly the body of the paged read.
+    let whole = s
+        .get(&format!("/metrics/get-history?run_id={id2}&metric_key=p"))
+        .await
+        .ok();
+    assert_eq!(whole, page);
     // Without max_results: the whole series.
     assert_eq!(s.history(&id2, "p").await.len(), 25);
     // run_uuid works; an unknown key is an empty body; the ajax prefix works.

@@ -64,8 +64,28 @@ fn backend_err(e: object_store::Error) -> Error {
     }
 }
 
-fn store_path(path: &ArtifactPath) -> StorePath {
-    StorePath::from_iter(path.segments().iter().map(String::as_str))
+/// Longest stored name of one path segment, in bytes, after object_store's
+/// percent-encoding. Common filesystems refuse names over 255 bytes, and the
+/// local store writes uploads to a `<name>#<n>` temporary file first, so a
+/// few bytes are kept free for that suffix.
+const MAX_STORED_SEGMENT_BYTES: usize = 240;
+
+/// The object-store location of `path`, refused with INVALID_PARAMETER_VALUE
+/// when a segment would be too long for the filesystem (a client error, not
+/// the storage failure it would otherwise surface as).
+fn store_path(path: &ArtifactPath) -> Result<StorePath> {
+    let location = StorePath::from_iter(path.segments().iter().map(String::as_str));
+    if let Some(part) = location
+        .parts()
+        .find(|part| part.as_ref().len() > MAX_STORED_SEGMENT_BYTES)
+    {
+        let shown: String = decode_part(part.as_ref()).chars().take(40).collect();
+        return Err(Error::invalid(format!(
+            "Invalid artifact path: the name '{shown}…' is too long (at most \
+             {MAX_STORED_SEGMENT_BYTES} bytes per path segment once stored)"
+        )));
+    }
+    Ok(location)
 }
 
 impl ArtifactRepo {
@@ -167,7 +187,7 @@ impl ArtifactRepo {
         };
         let listing = self
             .store
-            .list_with_delimiter(Some(&store_path(path)))
+            .list_with_delimiter(Some(&store_path(path).ok()?))
             .await
             .ok()?;
         (is_dir || !listing.objects.is_empty() || !listing.common_prefixes.is_empty())
@@ -181,7 +201,7 @@ impl ArtifactRepo {
     {
         let upload = self
             .store
-            .put_multipart(&store_path(path))
+            .put_multipart(&store_path(path)?)
             .await
             .map_err(backend_err)?;
         let mut writer = WriteMultipart::new_with_chunk_size(upload, 8 << 20);
@@ -218,7 +238,7 @@ impl ArtifactRepo {
             ));
         }
         self.store
-            .put(&store_path(path), PutPayload::from(bytes))
+            .put(&store_path(path)?, PutPayload::from(bytes))
             .await
             .map_err(backend_err)?;
         Ok(())
@@ -231,7 +251,7 @@ impl ArtifactRepo {
         }
         let result = self
             .store
-            .get(&store_path(path))
+            .get(&store_path(path)?)
             .await
             .map_err(|e| match e {
                 object_store::Error::NotFound { .. } => {
@@ -247,7 +267,7 @@ impl ArtifactRepo {
     /// One directory level under `dir`: sub-directories and files, with
     /// paths relative to `dir` (i.e. basenames), sorted by path.
     pub async fn list(&self, dir: &ArtifactPath) -> Result<Vec<FileInfo>> {
-        let prefix = store_path(dir);
+        let prefix = store_path(dir)?;
         let prefix_opt = if dir.is_root() { None } else { Some(&prefix) };
         let listing = self
             .store
@@ -279,7 +299,7 @@ impl ArtifactRepo {
 
     /// Delete the file at `path`, or everything under it if it is a directory.
     pub async fn delete(&self, path: &ArtifactPath) -> Result<()> {
-        let location = store_path(path);
+        let location = store_path(path)?;
         match self.store.head(&location).await {
             Ok(_) => return self.store.delete(&location).await.map_err(backend_err),
             Err(object_store::Error::NotFound { .. }) => {}
@@ -315,4 +335,49 @@ fn decode_part(part: &str) -> String {
     percent_encoding::percent_decode_str(part)
         .decode_utf8_lossy()
         .into_owned()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn repo() -> (tempfile::TempDir, ArtifactRepo) {
+        let dir = tempfile::tempdir().unwrap();
+        let repo = ArtifactRepo::local(dir.path()).unwrap();
+        (dir, repo)
+    }
+
+    #[tokio::test]
+    async fn overlong_names_are_client_errors_and_store_nothing() {
+        let (dir, repo) = repo();
+        // 120 two-byte characters: 240 bytes raw, longer once percent-encoded.
+        let long = "é".repeat(120);
+        for raw in [
+            format!("{long}.txt"),
+            format!("dir/{}/f.txt", "d".repeat(300)),
+        ] {
+            let path = ArtifactPath::parse(&raw).unwrap();
+            let err = repo
+                .put_bytes(&path, Bytes::from_static(b"x"))
+                .await
+                .unwrap_err();
+            assert_eq!(err.code(), ErrorCode::InvalidParameterValue, "{err}");
+            assert!(err.to_string().contains("too long"), "{err}");
+            let err = repo.get(&path).await.err().unwrap();
+            assert_eq!(err.code(), ErrorCode::InvalidParameterValue, "{err}");
+        }
+        assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0);
+    }
+
+    #[tokio::test]
+    async fn names_up_to_the_limit_round_trip() {
+        let (_dir, repo) = repo();
+        let path = ArtifactPath::parse(&"n".repeat(MAX_STORED_SEGMENT_BYTES)).unwrap();
+        repo.put_bytes(&path, Bytes::from_static(b"payload"))
+            .await
+            .unwrap();
+        let listed = repo.list(&ArtifactPath::parse("").unwrap()).await.unwrap();
+        assert_eq!(listed.len(), 1);
+        assert_eq!(listed[0].path.len(), MAX_STORED_SEGMENT_BYTES);
+    }
 }

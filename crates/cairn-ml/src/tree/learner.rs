@@ -383,6 +383,62 @@ impl Tree {
     }
 }
 
+/// A grown tree plus, for every internal node, the leaf it would have been
+/// had growth stopped there, so that shallower trees can be cut from it.
+///
+/// Cutting is exact: a node's split depends only on its own rows (never on
+/// `maxDepth`, which only decides whether the node may split at all), and
+/// [`Grown::truncated`] numbers nodes in the grower's own order, so the cut
+/// tree equals the one grown directly with the smaller `maxDepth` (tested).
+#[derive(Debug)]
+pub(crate) struct Grown {
+    pub(crate) tree: Tree,
+    stopped: Vec<Option<Node>>,
+}
+
+impl Grown {
+    /// The tree that growing with `max_depth` (at most the depth this one was
+    /// grown with) produces.
+    pub(crate) fn truncated(&self, max_depth: usize) -> Tree {
+        let mut nodes = vec![self.tree.nodes[0].clone()];
+        // (new id, old id, depth), visited in the grower's order: pop, then
+        // children get the next two ids, left child processed first.
+        let mut stack = vec![(0usize, 0usize, 0usize)];
+        while let Some((new, old, depth)) = stack.pop() {
+            match &self.tree.nodes[old] {
+                Node::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                    gain,
+                } if depth < max_depth => {
+                    let (l, r) = (nodes.len(), nodes.len() + 1);
+                    nodes.push(self.tree.nodes[*left].clone());
+                    nodes.push(self.tree.nodes[*right].clone());
+                    nodes[new] = Node::Split {
+                        feature: *feature,
+                        threshold: *threshold,
+                        left: l,
+                        right: r,
+                        gain: *gain,
+                    };
+                    stack.push((r, *right, depth + 1));
+                    stack.push((l, *left, depth + 1));
+                }
+                Node::Split { .. } => {
+                    nodes[new] = self.stopped[old].clone().unwrap_or_else(|| Node::Leaf {
+                        value: 0.0,
+                        dist: Vec::new(),
+                    });
+                }
+                leaf => nodes[new] = leaf.clone(),
+            }
+        }
+        Tree { nodes }
+    }
+}
+
 struct Work {
     node: usize,
     start: usize,
@@ -621,7 +677,7 @@ impl<B: Bin> Grower<'_, B> {
     /// that range in `rows` and in every column (a sequential byte copy), so a
     /// histogram build reads contiguous memory instead of gathering rows from
     /// a 47 MB matrix (which made the gather cache-miss bound).
-    fn grow(&self, mut rows: Vec<u32>) -> Tree {
+    fn grow(&self, mut rows: Vec<u32>) -> Grown {
         let d = self.binned.n_features();
         let m = rows.len();
         let all_features: Vec<usize> = (0..d).collect();
@@ -661,6 +717,7 @@ impl<B: Bin> Grower<'_, B> {
             totals,
             hist: None,
         }];
+        let mut stopped: Vec<Option<Node>> = vec![None];
         let mut mask: Vec<u8> = Vec::with_capacity(m);
         let mut scratch_rows: Vec<u32> = Vec::with_capacity(m);
         while let Some(w) = stack.pop() {
@@ -702,6 +759,8 @@ impl<B: Bin> Grower<'_, B> {
                 value: 0.0,
                 dist: Vec::new(),
             });
+            stopped.extend([None, None]);
+            stopped[w.node] = Some(self.leaf(&w.totals));
             nodes[w.node] = Node::Split {
                 feature: f,
                 threshold: self.binned.thresholds[f][b],
@@ -785,7 +844,10 @@ impl<B: Bin> Grower<'_, B> {
                 hist: lh,
             });
         }
-        Tree { nodes }
+        Grown {
+            tree: Tree { nodes },
+            stopped,
+        }
     }
 }
 
@@ -832,7 +894,7 @@ impl AnyBinned {
         weights: Option<&[f64]>,
         rows: Vec<u32>,
         cfg: &GrowConfig,
-    ) -> Tree {
+    ) -> Grown {
         let regression = matches!(target, Target::Real { .. });
         match self {
             AnyBinned::U8(b) => Grower {

@@ -155,6 +155,80 @@ impl HasParams for Stage {
     }
 }
 
+impl StageModel {
+    /// Checks a model read from a file for the invariants its `transform`
+    /// relies on (sizes that agree, indices in range), so that a malformed
+    /// file is a load error rather than a panic at prediction time.
+    fn validate(&self) -> std::result::Result<(), String> {
+        let trees = |trees: &[crate::tree::Tree], d: usize, k: Option<usize>| {
+            if trees.is_empty() {
+                return Err("a forest has no trees".to_string());
+            }
+            trees.iter().try_for_each(|t| t.validate(d, k))
+        };
+        let classes = |k: usize| {
+            if k == 0 {
+                Err("num_classes is 0".to_string())
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            StageModel::DecisionTreeClassificationModel(m) => {
+                classes(m.num_classes)?;
+                m.tree.validate(m.num_features, Some(m.num_classes))
+            }
+            StageModel::DecisionTreeRegressionModel(m) => m.tree.validate(m.num_features, None),
+            StageModel::RandomForestClassificationModel(m) => {
+                classes(m.num_classes)?;
+                trees(&m.trees, m.num_features, Some(m.num_classes))
+            }
+            StageModel::RandomForestRegressionModel(m) => trees(&m.trees, m.num_features, None),
+            StageModel::LogisticRegressionModel(m) => {
+                classes(m.num_classes)?;
+                let outputs = match m.mode {
+                    crate::linear::Mode::Binomial if m.num_classes == 2 => 1,
+                    crate::linear::Mode::Binomial => {
+                        return Err("a binomial model must have 2 classes".into());
+                    }
+                    _ => m.num_classes,
+                };
+                if m.intercepts.len() != outputs || m.coefficients.len() != outputs * m.num_features
+                {
+                    return Err(format!(
+                        "{} intercepts and {} coefficients, expected {outputs} and {}",
+                        m.intercepts.len(),
+                        m.coefficients.len(),
+                        outputs * m.num_features
+                    ));
+                }
+                Ok(())
+            }
+            StageModel::SvcModel(m) => m.validate(),
+            StageModel::StandardScalerModel(m) => {
+                if m.mean.len() != m.std.len() {
+                    return Err(format!(
+                        "{} means but {} standard deviations",
+                        m.mean.len(),
+                        m.std.len()
+                    ));
+                }
+                Ok(())
+            }
+            StageModel::StringIndexerModel(m) => {
+                if !["error", "skip", "keep"].contains(&m.handle_invalid.as_str()) {
+                    return Err(format!(
+                        "handleInvalid {:?} is not error, skip or keep",
+                        m.handle_invalid
+                    ));
+                }
+                Ok(())
+            }
+            StageModel::Binarizer(_) => Ok(()),
+        }
+    }
+}
+
 impl Transformer for StageModel {
     fn transform(&self, data: &Dataset) -> Result<Dataset> {
         self.inner().transform(data)
@@ -433,8 +507,13 @@ impl PipelineModel {
                 env.version
             )));
         }
-        let stages =
+        let stages: Vec<NamedStageModel> =
             serde_json::from_value(env.stages).map_err(|e| bad(format!("bad stages: {e}")))?;
+        for s in &stages {
+            s.stage
+                .validate()
+                .map_err(|e| bad(format!("stage '{}': {e}", s.name)))?;
+        }
         Ok(PipelineModel { stages })
     }
     /// Saves into directory `dir` (created if missing) as `dir/pipeline_model.json`.

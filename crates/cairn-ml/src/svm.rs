@@ -515,6 +515,35 @@ pub struct SvcModel {
 }
 
 impl SvcModel {
+    /// Checks a model read from a file: support vectors of `num_features`
+    /// values, coefficients that point at them, voted classes that exist.
+    pub(crate) fn validate(&self) -> std::result::Result<(), String> {
+        let d = self.num_features;
+        if d == 0 || !self.support_vectors.len().is_multiple_of(d) {
+            return Err(format!(
+                "{} support-vector values do not make rows of {d} features",
+                self.support_vectors.len()
+            ));
+        }
+        if self.machines.is_empty() {
+            return Err("no binary machines".into());
+        }
+        let n_sv = self.num_support_vectors();
+        for (i, m) in self.machines.iter().enumerate() {
+            if m.positive >= self.num_classes || m.negative >= self.num_classes {
+                return Err(format!(
+                    "machine {i} votes for classes {} and {}, the model has {}",
+                    m.positive, m.negative, self.num_classes
+                ));
+            }
+            if let Some((s, _)) = m.coef.iter().find(|(s, _)| *s >= n_sv) {
+                return Err(format!(
+                    "machine {i} uses support vector {s}, the model has {n_sv}"
+                ));
+            }
+        }
+        Ok(())
+    }
     /// Number of support vectors.
     pub fn num_support_vectors(&self) -> usize {
         self.support_vectors.len() / self.num_features.max(1)

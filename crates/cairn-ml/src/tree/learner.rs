@@ -364,6 +364,57 @@ impl Tree {
             }
         }
     }
+    /// Checks the structure of a tree read from outside (a saved model), so
+    /// that predicting with it cannot index out of bounds or loop: children
+    /// come after their parent and exist, features exist, and leaves carry
+    /// `num_classes` probabilities and a class below it (classification) or no
+    /// distribution (regression, `num_classes` = `None`).
+    pub(crate) fn validate(
+        &self,
+        num_features: usize,
+        num_classes: Option<usize>,
+    ) -> std::result::Result<(), String> {
+        if self.nodes.is_empty() {
+            return Err("a tree has no nodes".into());
+        }
+        let n = self.nodes.len();
+        for (i, node) in self.nodes.iter().enumerate() {
+            match node {
+                Node::Split {
+                    feature,
+                    left,
+                    right,
+                    ..
+                } => {
+                    if *feature >= num_features {
+                        return Err(format!(
+                            "node {i} splits on feature {feature}, the model has {num_features}"
+                        ));
+                    }
+                    if *left <= i || *right <= i || *left >= n || *right >= n {
+                        return Err(format!(
+                            "node {i} has children {left} and {right}, not after it among {n} nodes"
+                        ));
+                    }
+                }
+                Node::Leaf { value, dist } => match num_classes {
+                    Some(k) if dist.len() != k || !(*value >= 0.0 && *value < k as f64) => {
+                        return Err(format!(
+                            "leaf {i} predicts {value} with {} probabilities, the model has {k} classes",
+                            dist.len()
+                        ));
+                    }
+                    None if !dist.is_empty() => {
+                        return Err(format!(
+                            "leaf {i} of a regression tree has class probabilities"
+                        ));
+                    }
+                    _ => {}
+                },
+            }
+        }
+        Ok(())
+    }
     /// Depth of the tree (a single leaf has depth 0).
     pub fn depth(&self) -> usize {
         fn go(t: &Tree, i: usize) -> usize {

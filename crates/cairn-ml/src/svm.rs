@@ -212,11 +212,6 @@ fn exp_neg(x: f32) -> f32 {
     p * f32::from_bits(((n as i32 + 127) as u32) << 23)
 }
 
-#[inline]
-fn dot(a: &[f64], b: &[f64]) -> f64 {
-    a.iter().zip(b).map(|(x, y)| x * y).sum()
-}
-
 impl Kernel {
     #[inline]
     fn eval(self, a: &[f64], b: &[f64]) -> f64 {
@@ -291,21 +286,35 @@ fn smo(x: &[f64], d: usize, y: &[f64], p: &SvcParams, kernel: Kernel) -> (Vec<f6
         capacity: (p.cache_bytes / row_bytes).max(2),
         clock: 0,
     };
-    // Kernel rows: rbf via squared norms, exp(-g (|a|^2 + |b|^2 - 2 a.b)).
+    // Kernel rows: rbf via squared norms, exp(-g (|a|^2 + |b|^2 - 2 a.b)) as
+    // libsvm computes it. The dot products run over a column-major copy, one
+    // feature at a time across all rows: the inner loop is a plain vector
+    // multiply-add (vectorised), and each sum still adds features in order
+    // 0..d, so the values are bit-for-bit those of a row-wise dot product.
     let norms: Vec<f64> = (0..n).map(|i| row(i).iter().map(|v| v * v).sum()).collect();
+    let mut cols = vec![0.0; n * d];
+    for (i, r) in x.chunks_exact(d.max(1)).enumerate() {
+        for (f, &v) in r.iter().enumerate() {
+            cols[f * n + i] = v;
+        }
+    }
     let krow = |i: usize| -> Vec<f32> {
         let xi = row(i);
-        let rows = x.chunks_exact(d.max(1));
+        let mut acc = vec![0.0f64; n];
+        for (f, &v) in xi.iter().enumerate() {
+            for (a, &c) in acc.iter_mut().zip(&cols[f * n..(f + 1) * n]) {
+                *a += v * c;
+            }
+        }
         match kernel {
-            Kernel::Linear => rows.map(|xt| dot(xi, xt) as f32).collect(),
+            Kernel::Linear => acc.iter().map(|&a| a as f32).collect(),
             Kernel::Rbf { gamma } => {
-                // two passes: the exponent (dot products), then a tight exp loop
-                // that the compiler vectorises
-                let mut out: Vec<f32> = rows
+                // the exponent first, then a tight exp loop the compiler
+                // vectorises (fused, neither loop vectorises)
+                let mut out: Vec<f32> = acc
+                    .iter()
                     .zip(&norms)
-                    .map(|(xt, nt)| {
-                        (-(gamma * (norms[i] + nt - 2.0 * dot(xi, xt)).max(0.0))) as f32
-                    })
+                    .map(|(&a, nt)| (-(gamma * (norms[i] + nt - 2.0 * a).max(0.0))) as f32)
                     .collect();
                 out.iter_mut().for_each(|v| *v = exp_neg(*v));
                 out
@@ -314,50 +323,59 @@ fn smo(x: &[f64], d: usize, y: &[f64], p: &SvcParams, kernel: Kernel) -> (Vec<f6
     };
     let max_iter = p.max_iter.unwrap_or(usize::MAX);
     let tau = 1e-12;
+    // Membership of I_up / I_low only changes for the two updated variables,
+    // so it is kept in arrays instead of re-deriving it from alpha in the
+    // selection loops (which run over all n rows every iteration).
+    let in_up = |t: usize, alpha: &[f64]| {
+        if y[t] > 0.0 {
+            alpha[t] < c
+        } else {
+            alpha[t] > 0.0
+        }
+    };
+    let in_low = |t: usize, alpha: &[f64]| {
+        if y[t] > 0.0 {
+            alpha[t] > 0.0
+        } else {
+            alpha[t] < c
+        }
+    };
+    let mut up: Vec<bool> = (0..n).map(|t| in_up(t, &alpha)).collect();
+    let mut low: Vec<bool> = (0..n).map(|t| in_low(t, &alpha)).collect();
     let mut iter = 0;
     while iter < max_iter {
         iter += 1;
-        // i: argmax over I_up of -y G
+        // i: argmax over I_up of -y G (first index on ties)
         let mut gmax = f64::NEG_INFINITY;
         let mut i_sel = usize::MAX;
-        for t in 0..n {
-            let up = if y[t] > 0.0 {
-                alpha[t] < c
-            } else {
-                alpha[t] > 0.0
-            };
-            if up {
-                let v = -y[t] * grad[t];
-                if v > gmax {
-                    gmax = v;
-                    i_sel = t;
-                }
+        for (t, ((&u, &yt), &g)) in up.iter().zip(y).zip(&grad).enumerate() {
+            let v = -yt * g;
+            if u && v > gmax {
+                gmax = v;
+                i_sel = t;
             }
         }
         if i_sel == usize::MAX {
             break;
         }
         let ki = cache.get(i_sel, || krow(i_sel));
+        let ki: &[f32] = &ki[..n];
         // j: second-order choice over I_low
         let mut gmin = f64::INFINITY;
         let mut best = f64::INFINITY;
         let mut j_sel = usize::MAX;
-        for t in 0..n {
-            let low = if y[t] > 0.0 {
-                alpha[t] > 0.0
-            } else {
-                alpha[t] < c
-            };
-            if !low {
+        let qi = qd[i_sel];
+        for (t, ((((&l, &yt), &g), &q), &k)) in
+            low.iter().zip(y).zip(&grad).zip(&qd).zip(ki).enumerate()
+        {
+            if !l {
                 continue;
             }
-            let v = -y[t] * grad[t];
-            if v < gmin {
-                gmin = v;
-            }
+            let v = -yt * g;
+            gmin = gmin.min(v);
             let b = gmax - v;
             if b > 0.0 {
-                let mut a = qd[i_sel] + qd[t] - 2.0 * f64::from(ki[t]);
+                let mut a = qi + q - 2.0 * f64::from(k);
                 if a <= 0.0 {
                     a = tau;
                 }
@@ -373,6 +391,7 @@ fn smo(x: &[f64], d: usize, y: &[f64], p: &SvcParams, kernel: Kernel) -> (Vec<f6
         }
         let (i, j) = (i_sel, j_sel);
         let kj = cache.get(j, || krow(j));
+        let kj: &[f32] = &kj[..n];
         let mut a = qd[i] + qd[j] - 2.0 * f64::from(ki[j]);
         if a <= 0.0 {
             a = tau;
@@ -386,8 +405,12 @@ fn smo(x: &[f64], d: usize, y: &[f64], p: &SvcParams, kernel: Kernel) -> (Vec<f6
         }
         alpha[i] = (alpha[i] + y[i] * t).clamp(0.0, c);
         alpha[j] = (alpha[j] - y[j] * t).clamp(0.0, c);
-        for k in 0..n {
-            grad[k] += y[k] * t * (f64::from(ki[k]) - f64::from(kj[k]));
+        for s in [i, j] {
+            up[s] = in_up(s, &alpha);
+            low[s] = in_low(s, &alpha);
+        }
+        for (((g, &yk), &a), &b) in grad.iter_mut().zip(y).zip(ki).zip(kj) {
+            *g += yk * t * (f64::from(a) - f64::from(b));
         }
     }
     // rho from free vectors (or the middle of the feasible interval)

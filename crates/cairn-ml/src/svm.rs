@@ -342,20 +342,52 @@ fn smo(x: &[f64], d: usize, y: &[f64], p: &SvcParams, kernel: Kernel) -> (Vec<f6
     };
     let mut up: Vec<bool> = (0..n).map(|t| in_up(t, &alpha)).collect();
     let mut low: Vec<bool> = (0..n).map(|t| in_low(t, &alpha)).collect();
+    // Shrinking, as libsvm does it but for the selection only: every
+    // min(n, 1000) iterations, bound variables that cannot be part of a
+    // violating pair (in I_up only with -yG below the I_low minimum, or in
+    // I_low only with -yG above the I_up maximum) leave the active set the
+    // selection loops scan. The gradient is still updated for every row, so
+    // no reconstruction is needed, and convergence is always confirmed on
+    // the full set (unshrinking when the active set alone looks optimal).
+    let mut active: Vec<usize> = (0..n).collect();
+    let period = n.clamp(1, 1000);
+    let mut countdown = period;
     let mut iter = 0;
     while iter < max_iter {
         iter += 1;
+        countdown -= 1;
+        if countdown == 0 {
+            countdown = period;
+            let (mut m_up, mut m_low) = (f64::NEG_INFINITY, f64::INFINITY);
+            for &t in &active {
+                let v = -y[t] * grad[t];
+                if up[t] {
+                    m_up = m_up.max(v);
+                }
+                if low[t] {
+                    m_low = m_low.min(v);
+                }
+            }
+            active.retain(|&t| {
+                let v = -y[t] * grad[t];
+                !((up[t] && !low[t] && v < m_low) || (low[t] && !up[t] && v > m_up))
+            });
+        }
         // i: argmax over I_up of -y G (first index on ties)
         let mut gmax = f64::NEG_INFINITY;
         let mut i_sel = usize::MAX;
-        for (t, ((&u, &yt), &g)) in up.iter().zip(y).zip(&grad).enumerate() {
-            let v = -yt * g;
-            if u && v > gmax {
+        for &t in &active {
+            let v = -y[t] * grad[t];
+            if up[t] && v > gmax {
                 gmax = v;
                 i_sel = t;
             }
         }
         if i_sel == usize::MAX {
+            if active.len() < n {
+                active = (0..n).collect();
+                continue;
+            }
             break;
         }
         let ki = cache.get(i_sel, || krow(i_sel));
@@ -365,17 +397,15 @@ fn smo(x: &[f64], d: usize, y: &[f64], p: &SvcParams, kernel: Kernel) -> (Vec<f6
         let mut best = f64::INFINITY;
         let mut j_sel = usize::MAX;
         let qi = qd[i_sel];
-        for (t, ((((&l, &yt), &g), &q), &k)) in
-            low.iter().zip(y).zip(&grad).zip(&qd).zip(ki).enumerate()
-        {
-            if !l {
+        for &t in &active {
+            if !low[t] {
                 continue;
             }
-            let v = -yt * g;
+            let v = -y[t] * grad[t];
             gmin = gmin.min(v);
             let b = gmax - v;
             if b > 0.0 {
-                let mut a = qi + q - 2.0 * f64::from(k);
+                let mut a = qi + qd[t] - 2.0 * f64::from(ki[t]);
                 if a <= 0.0 {
                     a = tau;
                 }
@@ -387,6 +417,11 @@ fn smo(x: &[f64], d: usize, y: &[f64], p: &SvcParams, kernel: Kernel) -> (Vec<f6
             }
         }
         if gmax - gmin < p.tol || j_sel == usize::MAX {
+            if active.len() < n {
+                active = (0..n).collect();
+                countdown = period;
+                continue;
+            }
             break;
         }
         let (i, j) = (i_sel, j_sel);

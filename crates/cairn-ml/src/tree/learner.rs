@@ -734,19 +734,31 @@ impl<B: Bin> Grower<'_, B> {
         let all_features: Vec<usize> = (0..d).collect();
         let subtraction = self.cfg.features_per_node.is_none();
         let mut rng = crate::data::rng(sub_seed(self.cfg.seed, 0xF00D));
-        let mut part: Vec<B> = vec![B::from_usize(0); m * d];
-        let fill_part = |(f, out): (usize, &mut [B])| {
-            let col = self.binned.col(f);
-            for (o, &r) in out.iter_mut().zip(&rows) {
-                *o = col[r as usize];
-            }
-        };
-        if self.cfg.parallel {
-            part.par_chunks_mut(m.max(1))
-                .enumerate()
-                .for_each(fill_part);
+        // All rows in order (a single tree): the copy is the binned matrix
+        // itself (one memcpy); otherwise gather the rows of each used column.
+        let identity =
+            m == self.binned.n_rows && rows.iter().enumerate().all(|(i, &r)| i == r as usize);
+        let mut part: Vec<B>;
+        if identity {
+            part = self.binned.cols.clone();
         } else {
-            part.chunks_mut(m.max(1)).enumerate().for_each(fill_part);
+            part = vec![B::from_usize(0); m * d];
+            let fill_part = |(f, out): (usize, &mut [B])| {
+                if self.binned.thresholds[f].is_empty() {
+                    return;
+                }
+                let col = self.binned.col(f);
+                for (o, &r) in out.iter_mut().zip(&rows) {
+                    *o = col[r as usize];
+                }
+            };
+            if self.cfg.parallel {
+                part.par_chunks_mut(m.max(1))
+                    .enumerate()
+                    .for_each(fill_part);
+            } else {
+                part.chunks_mut(m.max(1)).enumerate().for_each(fill_part);
+            }
         }
         let mut totals = vec![0.0; self.stride];
         for &r in &rows {

@@ -569,13 +569,21 @@ impl<B: Bin> Grower<'_, B> {
         let ws: Option<Vec<f64>> = self
             .weights
             .map(|w| rows.iter().map(|&r| w[r as usize]).collect());
-        let fill = |(fi, out): (usize, &mut [f64])| {
+        // `scratch` holds the four partial count histograms, reused across
+        // features (zeroed per feature) instead of allocated per feature.
+        let fill = |scratch: &mut Vec<u32>, (fi, out): (usize, &mut [f64])| {
             let f = features[fi];
+            // A feature without split candidates is never scanned (and its
+            // column is not kept partitioned): leave its histogram empty.
+            if self.binned.thresholds[f].is_empty() {
+                return;
+            }
             let col = &part[f * m + start..f * m + end];
             match (&class_y, &ws) {
                 (Some(ys), None) => {
-                    let mut part = vec![0u32; 4 * block];
-                    let (p0, rest) = part.split_at_mut(block);
+                    scratch.clear();
+                    scratch.resize(4 * block, 0);
+                    let (p0, rest) = scratch.split_at_mut(block);
                     let (p1, rest) = rest.split_at_mut(block);
                     let (p2, p3) = rest.split_at_mut(block);
                     let mut bc = col.chunks_exact(4);
@@ -628,9 +636,14 @@ impl<B: Bin> Grower<'_, B> {
             }
         };
         if self.cfg.parallel && rows.len() * features.len() > 100_000 {
-            h.par_chunks_mut(block).enumerate().for_each(fill);
+            h.par_chunks_mut(block)
+                .enumerate()
+                .for_each_init(Vec::new, |scratch, c| fill(scratch, c));
         } else {
-            h.chunks_mut(block).enumerate().for_each(fill);
+            let mut scratch = Vec::new();
+            h.chunks_mut(block)
+                .enumerate()
+                .for_each(|c| fill(&mut scratch, c));
         }
         h
     }

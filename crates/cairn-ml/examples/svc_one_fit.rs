@@ -38,5 +38,21 @@ fn main() -> Result<()> {
         t.elapsed().as_secs_f64(),
         m.num_support_vectors()
     );
+    let test = data.select(&folds[0].test);
+    let t = Instant::now();
+    let out = m.transform(&test)?;
+    let acc = out
+        .prediction()
+        .unwrap_or_default()
+        .iter()
+        .zip(test.label().unwrap_or_default())
+        .filter(|(p, y)| p == y)
+        .count() as f64
+        / test.n_rows() as f64;
+    println!(
+        "predict {} rows: {:.2}s, accuracy {acc:.4}",
+        test.n_rows(),
+        t.elapsed().as_secs_f64()
+    );
     Ok(())
 }

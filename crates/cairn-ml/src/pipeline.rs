@@ -98,6 +98,48 @@ stages! {
     Svc(Svc) => SvcModel(SvcModel),
 }
 
+impl Stage {
+    /// Grid-sharing key of this stage (see [`Estimator::share_key`]).
+    fn share_key(&self) -> Option<String> {
+        match self {
+            Stage::DecisionTreeClassifier(s) => s.share_key(),
+            Stage::DecisionTreeRegressor(s) => s.share_key(),
+            _ => None,
+        }
+        .map(|k| format!("{}:{k}", self.type_name()))
+    }
+    /// Fits stages that share a key on the same data (one by one otherwise).
+    fn fit_many(group: &[&Stage], data: &Dataset) -> Result<Vec<StageModel>> {
+        let dtc: Option<Vec<&DecisionTreeClassifier>> = group
+            .iter()
+            .map(|s| match s {
+                Stage::DecisionTreeClassifier(d) => Some(d),
+                _ => None,
+            })
+            .collect();
+        if let Some(d) = dtc {
+            return Ok(DecisionTreeClassifier::fit_many(&d, data)?
+                .into_iter()
+                .map(StageModel::DecisionTreeClassificationModel)
+                .collect());
+        }
+        let dtr: Option<Vec<&DecisionTreeRegressor>> = group
+            .iter()
+            .map(|s| match s {
+                Stage::DecisionTreeRegressor(d) => Some(d),
+                _ => None,
+            })
+            .collect();
+        if let Some(d) = dtr {
+            return Ok(DecisionTreeRegressor::fit_many(&d, data)?
+                .into_iter()
+                .map(StageModel::DecisionTreeRegressionModel)
+                .collect());
+        }
+        group.iter().map(|s| s.fit(data)).collect()
+    }
+}
+
 impl HasParams for Stage {
     fn type_name(&self) -> &'static str {
         self.inner().type_name()
@@ -110,6 +152,80 @@ impl HasParams for Stage {
     }
     fn set_param(&mut self, name: &str, value: &ParamValue) -> Result<()> {
         self.inner_mut().set_param(name, value)
+    }
+}
+
+impl StageModel {
+    /// Checks a model read from a file for the invariants its `transform`
+    /// relies on (sizes that agree, indices in range), so that a malformed
+    /// file is a load error rather than a panic at prediction time.
+    fn validate(&self) -> std::result::Result<(), String> {
+        let trees = |trees: &[crate::tree::Tree], d: usize, k: Option<usize>| {
+            if trees.is_empty() {
+                return Err("a forest has no trees".to_string());
+            }
+            trees.iter().try_for_each(|t| t.validate(d, k))
+        };
+        let classes = |k: usize| {
+            if k == 0 {
+                Err("num_classes is 0".to_string())
+            } else {
+                Ok(())
+            }
+        };
+        match self {
+            StageModel::DecisionTreeClassificationModel(m) => {
+                classes(m.num_classes)?;
+                m.tree.validate(m.num_features, Some(m.num_classes))
+            }
+            StageModel::DecisionTreeRegressionModel(m) => m.tree.validate(m.num_features, None),
+            StageModel::RandomForestClassificationModel(m) => {
+                classes(m.num_classes)?;
+                trees(&m.trees, m.num_features, Some(m.num_classes))
+            }
+            StageModel::RandomForestRegressionModel(m) => trees(&m.trees, m.num_features, None),
+            StageModel::LogisticRegressionModel(m) => {
+                classes(m.num_classes)?;
+                let outputs = match m.mode {
+                    crate::linear::Mode::Binomial if m.num_classes == 2 => 1,
+                    crate::linear::Mode::Binomial => {
+                        return Err("a binomial model must have 2 classes".into());
+                    }
+                    _ => m.num_classes,
+                };
+                if m.intercepts.len() != outputs || m.coefficients.len() != outputs * m.num_features
+                {
+                    return Err(format!(
+                        "{} intercepts and {} coefficients, expected {outputs} and {}",
+                        m.intercepts.len(),
+                        m.coefficients.len(),
+                        outputs * m.num_features
+                    ));
+                }
+                Ok(())
+            }
+            StageModel::SvcModel(m) => m.validate(),
+            StageModel::StandardScalerModel(m) => {
+                if m.mean.len() != m.std.len() {
+                    return Err(format!(
+                        "{} means but {} standard deviations",
+                        m.mean.len(),
+                        m.std.len()
+                    ));
+                }
+                Ok(())
+            }
+            StageModel::StringIndexerModel(m) => {
+                if !["error", "skip", "keep"].contains(&m.handle_invalid.as_str()) {
+                    return Err(format!(
+                        "handleInvalid {:?} is not error, skip or keep",
+                        m.handle_invalid
+                    ));
+                }
+                Ok(())
+            }
+            StageModel::Binarizer(_) => Ok(()),
+        }
     }
 }
 
@@ -231,23 +347,78 @@ impl HasParams for Pipeline {
     }
 }
 
-impl Estimator for Pipeline {
-    type Model = PipelineModel;
-    fn fit(&self, data: &Dataset) -> Result<PipelineModel> {
-        self.check_params()?;
+impl Pipeline {
+    /// Fits every stage but the last, returning their models and the data the
+    /// last stage is fitted on.
+    fn fit_prefix<'d>(
+        &self,
+        data: &'d Dataset,
+    ) -> Result<(Vec<NamedStageModel>, std::borrow::Cow<'d, Dataset>)> {
         let mut cur = std::borrow::Cow::Borrowed(data);
         let mut out = Vec::with_capacity(self.stages.len());
-        for (i, s) in self.stages.iter().enumerate() {
+        for s in self.stages.iter().take(self.stages.len().saturating_sub(1)) {
             let m = s.stage.fit(&cur)?;
-            if i + 1 < self.stages.len() {
-                cur = std::borrow::Cow::Owned(m.transform(&cur)?);
-            }
+            cur = std::borrow::Cow::Owned(m.transform(&cur)?);
             out.push(NamedStageModel {
                 name: s.name.clone(),
                 stage: m,
             });
         }
+        Ok((out, cur))
+    }
+}
+
+impl Estimator for Pipeline {
+    type Model = PipelineModel;
+    fn fit(&self, data: &Dataset) -> Result<PipelineModel> {
+        self.check_params()?;
+        let (mut out, cur) = self.fit_prefix(data)?;
+        if let Some(last) = self.stages.last() {
+            out.push(NamedStageModel {
+                name: last.name.clone(),
+                stage: last.stage.fit(&cur)?,
+            });
+        }
         Ok(PipelineModel { stages: out })
+    }
+    /// Pipelines that agree on every stage but the last (same names and
+    /// params) and whose last stages share a key fit the prefix once.
+    fn share_key(&self) -> Option<String> {
+        let (last, prefix) = self.stages.split_last()?;
+        let k = last.stage.share_key()?;
+        Some(format!("{prefix:?}|{}|{k}", last.name))
+    }
+    fn fit_many(group: &[&Self], data: &Dataset) -> Result<Vec<PipelineModel>> {
+        let Some(first) = group.first() else {
+            return Ok(Vec::new());
+        };
+        let n = first.stages.len();
+        let same_prefix = n > 0
+            && group.iter().all(|p| {
+                p.stages.len() == n
+                    && p.stages[..n - 1] == first.stages[..n - 1]
+                    && p.stages[n - 1].name == first.stages[n - 1].name
+            });
+        if group.len() == 1 || !same_prefix {
+            return group.iter().map(|p| p.fit(data)).collect();
+        }
+        for p in group {
+            p.check_params()?;
+        }
+        let (prefix, cur) = first.fit_prefix(data)?;
+        let lasts: Vec<&Stage> = group.iter().map(|p| &p.stages[n - 1].stage).collect();
+        let name = &first.stages[n - 1].name;
+        Ok(Stage::fit_many(&lasts, &cur)?
+            .into_iter()
+            .map(|m| {
+                let mut stages = prefix.clone();
+                stages.push(NamedStageModel {
+                    name: name.clone(),
+                    stage: m,
+                });
+                PipelineModel { stages }
+            })
+            .collect())
     }
     fn copy_with(&self, map: &ParamMap) -> Result<Self> {
         let mut p = self.clone();
@@ -336,8 +507,13 @@ impl PipelineModel {
                 env.version
             )));
         }
-        let stages =
+        let stages: Vec<NamedStageModel> =
             serde_json::from_value(env.stages).map_err(|e| bad(format!("bad stages: {e}")))?;
+        for s in &stages {
+            s.stage
+                .validate()
+                .map_err(|e| bad(format!("stage '{}': {e}", s.name)))?;
+        }
         Ok(PipelineModel { stages })
     }
     /// Saves into directory `dir` (created if missing) as `dir/pipeline_model.json`.

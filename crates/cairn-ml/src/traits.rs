@@ -28,6 +28,18 @@ pub trait Estimator: HasParams + Clone + Send + Sync + fmt::Debug {
     fn check_params(&self) -> Result<()> {
         Ok(())
     }
+    /// Candidates of a param grid whose keys are equal (and not `None`) may
+    /// be fitted together by [`Estimator::fit_many`]; `None` means "fit alone".
+    fn share_key(&self) -> Option<String> {
+        None
+    }
+    /// Fits every estimator of `group` on the same data, returning the models
+    /// in order. The default fits them one by one; estimators that can share
+    /// work override it (decision trees bin once and cut shallower trees from
+    /// the deepest one). The result must equal fitting each one alone.
+    fn fit_many(group: &[&Self], data: &Dataset) -> Result<Vec<Self::Model>> {
+        group.iter().map(|e| e.fit(data)).collect()
+    }
     /// A copy with `map` applied. A bare estimator applies every entry by its
     /// name (the stage part of a ref is ignored); a [`crate::pipeline::Pipeline`]
     /// routes stage refs to the named stage.

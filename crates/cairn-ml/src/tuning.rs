@@ -315,7 +315,20 @@ fn run_grid<E: Estimator>(
     observer: &dyn CvObserver,
 ) -> Result<GridOut<E::Model>> {
     let n_folds = splits.len();
-    let n_tasks = estimators.len() * n_folds;
+    // Candidates that can share work (equal `share_key`) form one task per
+    // fold; every other candidate is a group of its own.
+    let keys: Vec<Option<String>> = estimators.iter().map(Estimator::share_key).collect();
+    let mut groups: Vec<Vec<usize>> = Vec::new();
+    for (i, k) in keys.iter().enumerate() {
+        let joined = k
+            .as_ref()
+            .and_then(|k| groups.iter_mut().find(|g| keys[g[0]].as_ref() == Some(k)));
+        match joined {
+            Some(g) => g.push(i),
+            None => groups.push(vec![i]),
+        }
+    }
+    let n_tasks = groups.len() * n_folds;
     let next = AtomicUsize::new(0);
     let failed = AtomicBool::new(false);
     struct State<M> {
@@ -348,50 +361,63 @@ fn run_grid<E: Estimator>(
             if t >= n_tasks {
                 break;
             }
-            let (cand, fold) = (t / n_folds, t % n_folds);
+            let (group, fold) = (&groups[t / n_folds], t % n_folds);
             let start = Instant::now();
             let (train, test) = &splits[fold];
-            let res = estimators[cand].fit(train).and_then(|m| {
-                let metric = evaluator.evaluate(&m.transform(test)?)?;
-                Ok((m, metric))
+            let members: Vec<&E> = group.iter().map(|&c| &estimators[c]).collect();
+            let fitted = E::fit_many(&members, train);
+            // A shared fit's time is split evenly among its candidates.
+            let fit_share = start.elapsed() / group.len() as u32;
+            let res = fitted.and_then(|models| {
+                models
+                    .into_iter()
+                    .map(|m| {
+                        let t0 = Instant::now();
+                        let metric = evaluator.evaluate(&m.transform(test)?)?;
+                        Ok((m, metric, fit_share + t0.elapsed()))
+                    })
+                    .collect::<Result<Vec<_>>>()
             });
-            let took = start.elapsed();
             let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
-            match res {
+            let results = match res {
                 Err(e) => {
                     failed.store(true, Ordering::Relaxed);
                     if st.error.as_ref().is_none_or(|(i, _)| t < *i) {
                         st.error = Some((t, e));
                     }
+                    continue;
                 }
-                Ok((model, metric)) => {
-                    st.metrics[cand][fold] = Some(metric);
-                    st.elapsed[cand] += took;
-                    st.done[cand] += 1;
-                    if collect {
-                        st.sub[fold][cand] = Some(model);
-                    }
-                    let complete = st.done[cand] == n_folds;
-                    let fm: Vec<f64> = st.metrics[cand]
-                        .iter()
-                        .map(|m| m.unwrap_or(f64::NAN))
-                        .collect();
-                    let elapsed = st.elapsed[cand];
-                    drop(st);
-                    observer.on_fold(cand, fold, metric);
-                    if complete {
-                        let (avg, std) = mean_std(&fm);
-                        observer.on_candidate(&CandidateResult {
-                            index: cand,
-                            param_map: &maps[cand],
-                            all_params: estimators[cand].params(),
-                            fold_metrics: &fm,
-                            avg_metric: avg,
-                            std_metric: std,
-                            metric_name: &metric_name,
-                            elapsed,
-                        });
-                    }
+                Ok(r) => r,
+            };
+            drop(st);
+            for (&cand, (model, metric, took)) in group.iter().zip(results) {
+                let mut st = state.lock().unwrap_or_else(|p| p.into_inner());
+                st.metrics[cand][fold] = Some(metric);
+                st.elapsed[cand] += took;
+                st.done[cand] += 1;
+                if collect {
+                    st.sub[fold][cand] = Some(model);
+                }
+                let complete = st.done[cand] == n_folds;
+                let fm: Vec<f64> = st.metrics[cand]
+                    .iter()
+                    .map(|m| m.unwrap_or(f64::NAN))
+                    .collect();
+                let elapsed = st.elapsed[cand];
+                drop(st);
+                observer.on_fold(cand, fold, metric);
+                if complete {
+                    let (avg, std) = mean_std(&fm);
+                    observer.on_candidate(&CandidateResult {
+                        index: cand,
+                        param_map: &maps[cand],
+                        all_params: estimators[cand].params(),
+                        fold_metrics: &fm,
+                        avg_metric: avg,
+                        std_metric: std,
+                        metric_name: &metric_name,
+                        elapsed,
+                    });
                 }
             }
         }

@@ -364,6 +364,57 @@ impl Tree {
             }
         }
     }
+    /// Checks the structure of a tree read from outside (a saved model), so
+    /// that predicting with it cannot index out of bounds or loop: children
+    /// come after their parent and exist, features exist, and leaves carry
+    /// `num_classes` probabilities and a class below it (classification) or no
+    /// distribution (regression, `num_classes` = `None`).
+    pub(crate) fn validate(
+        &self,
+        num_features: usize,
+        num_classes: Option<usize>,
+    ) -> std::result::Result<(), String> {
+        if self.nodes.is_empty() {
+            return Err("a tree has no nodes".into());
+        }
+        let n = self.nodes.len();
+        for (i, node) in self.nodes.iter().enumerate() {
+            match node {
+                Node::Split {
+                    feature,
+                    left,
+                    right,
+                    ..
+                } => {
+                    if *feature >= num_features {
+                        return Err(format!(
+                            "node {i} splits on feature {feature}, the model has {num_features}"
+                        ));
+                    }
+                    if *left <= i || *right <= i || *left >= n || *right >= n {
+                        return Err(format!(
+                            "node {i} has children {left} and {right}, not after it among {n} nodes"
+                        ));
+                    }
+                }
+                Node::Leaf { value, dist } => match num_classes {
+                    Some(k) if dist.len() != k || !(*value >= 0.0 && *value < k as f64) => {
+                        return Err(format!(
+                            "leaf {i} predicts {value} with {} probabilities, the model has {k} classes",
+                            dist.len()
+                        ));
+                    }
+                    None if !dist.is_empty() => {
+                        return Err(format!(
+                            "leaf {i} of a regression tree has class probabilities"
+                        ));
+                    }
+                    _ => {}
+                },
+            }
+        }
+        Ok(())
+    }
     /// Depth of the tree (a single leaf has depth 0).
     pub fn depth(&self) -> usize {
         fn go(t: &Tree, i: usize) -> usize {
@@ -380,6 +431,62 @@ impl Tree {
             .iter()
             .filter(|n| matches!(n, Node::Leaf { .. }))
             .count()
+    }
+}
+
+/// A grown tree plus, for every internal node, the leaf it would have been
+/// had growth stopped there, so that shallower trees can be cut from it.
+///
+/// Cutting is exact: a node's split depends only on its own rows (never on
+/// `maxDepth`, which only decides whether the node may split at all), and
+/// [`Grown::truncated`] numbers nodes in the grower's own order, so the cut
+/// tree equals the one grown directly with the smaller `maxDepth` (tested).
+#[derive(Debug)]
+pub(crate) struct Grown {
+    pub(crate) tree: Tree,
+    stopped: Vec<Option<Node>>,
+}
+
+impl Grown {
+    /// The tree that growing with `max_depth` (at most the depth this one was
+    /// grown with) produces.
+    pub(crate) fn truncated(&self, max_depth: usize) -> Tree {
+        let mut nodes = vec![self.tree.nodes[0].clone()];
+        // (new id, old id, depth), visited in the grower's order: pop, then
+        // children get the next two ids, left child processed first.
+        let mut stack = vec![(0usize, 0usize, 0usize)];
+        while let Some((new, old, depth)) = stack.pop() {
+            match &self.tree.nodes[old] {
+                Node::Split {
+                    feature,
+                    threshold,
+                    left,
+                    right,
+                    gain,
+                } if depth < max_depth => {
+                    let (l, r) = (nodes.len(), nodes.len() + 1);
+                    nodes.push(self.tree.nodes[*left].clone());
+                    nodes.push(self.tree.nodes[*right].clone());
+                    nodes[new] = Node::Split {
+                        feature: *feature,
+                        threshold: *threshold,
+                        left: l,
+                        right: r,
+                        gain: *gain,
+                    };
+                    stack.push((r, *right, depth + 1));
+                    stack.push((l, *left, depth + 1));
+                }
+                Node::Split { .. } => {
+                    nodes[new] = self.stopped[old].clone().unwrap_or_else(|| Node::Leaf {
+                        value: 0.0,
+                        dist: Vec::new(),
+                    });
+                }
+                leaf => nodes[new] = leaf.clone(),
+            }
+        }
+        Tree { nodes }
     }
 }
 
@@ -462,13 +569,21 @@ impl<B: Bin> Grower<'_, B> {
         let ws: Option<Vec<f64>> = self
             .weights
             .map(|w| rows.iter().map(|&r| w[r as usize]).collect());
-        let fill = |(fi, out): (usize, &mut [f64])| {
+        // `scratch` holds the four partial count histograms, reused across
+        // features (zeroed per feature) instead of allocated per feature.
+        let fill = |scratch: &mut Vec<u32>, (fi, out): (usize, &mut [f64])| {
             let f = features[fi];
+            // A feature without split candidates is never scanned (and its
+            // column is not kept partitioned): leave its histogram empty.
+            if self.binned.thresholds[f].is_empty() {
+                return;
+            }
             let col = &part[f * m + start..f * m + end];
             match (&class_y, &ws) {
                 (Some(ys), None) => {
-                    let mut part = vec![0u32; 4 * block];
-                    let (p0, rest) = part.split_at_mut(block);
+                    scratch.clear();
+                    scratch.resize(4 * block, 0);
+                    let (p0, rest) = scratch.split_at_mut(block);
                     let (p1, rest) = rest.split_at_mut(block);
                     let (p2, p3) = rest.split_at_mut(block);
                     let mut bc = col.chunks_exact(4);
@@ -521,9 +636,14 @@ impl<B: Bin> Grower<'_, B> {
             }
         };
         if self.cfg.parallel && rows.len() * features.len() > 100_000 {
-            h.par_chunks_mut(block).enumerate().for_each(fill);
+            h.par_chunks_mut(block)
+                .enumerate()
+                .for_each_init(Vec::new, |scratch, c| fill(scratch, c));
         } else {
-            h.chunks_mut(block).enumerate().for_each(fill);
+            let mut scratch = Vec::new();
+            h.chunks_mut(block)
+                .enumerate()
+                .for_each(|c| fill(&mut scratch, c));
         }
         h
     }
@@ -621,25 +741,37 @@ impl<B: Bin> Grower<'_, B> {
     /// that range in `rows` and in every column (a sequential byte copy), so a
     /// histogram build reads contiguous memory instead of gathering rows from
     /// a 47 MB matrix (which made the gather cache-miss bound).
-    fn grow(&self, mut rows: Vec<u32>) -> Tree {
+    fn grow(&self, mut rows: Vec<u32>) -> Grown {
         let d = self.binned.n_features();
         let m = rows.len();
         let all_features: Vec<usize> = (0..d).collect();
         let subtraction = self.cfg.features_per_node.is_none();
         let mut rng = crate::data::rng(sub_seed(self.cfg.seed, 0xF00D));
-        let mut part: Vec<B> = vec![B::from_usize(0); m * d];
-        let fill_part = |(f, out): (usize, &mut [B])| {
-            let col = self.binned.col(f);
-            for (o, &r) in out.iter_mut().zip(&rows) {
-                *o = col[r as usize];
-            }
-        };
-        if self.cfg.parallel {
-            part.par_chunks_mut(m.max(1))
-                .enumerate()
-                .for_each(fill_part);
+        // All rows in order (a single tree): the copy is the binned matrix
+        // itself (one memcpy); otherwise gather the rows of each used column.
+        let identity =
+            m == self.binned.n_rows && rows.iter().enumerate().all(|(i, &r)| i == r as usize);
+        let mut part: Vec<B>;
+        if identity {
+            part = self.binned.cols.clone();
         } else {
-            part.chunks_mut(m.max(1)).enumerate().for_each(fill_part);
+            part = vec![B::from_usize(0); m * d];
+            let fill_part = |(f, out): (usize, &mut [B])| {
+                if self.binned.thresholds[f].is_empty() {
+                    return;
+                }
+                let col = self.binned.col(f);
+                for (o, &r) in out.iter_mut().zip(&rows) {
+                    *o = col[r as usize];
+                }
+            };
+            if self.cfg.parallel {
+                part.par_chunks_mut(m.max(1))
+                    .enumerate()
+                    .for_each(fill_part);
+            } else {
+                part.chunks_mut(m.max(1)).enumerate().for_each(fill_part);
+            }
         }
         let mut totals = vec![0.0; self.stride];
         for &r in &rows {
@@ -661,6 +793,7 @@ impl<B: Bin> Grower<'_, B> {
             totals,
             hist: None,
         }];
+        let mut stopped: Vec<Option<Node>> = vec![None];
         let mut mask: Vec<u8> = Vec::with_capacity(m);
         let mut scratch_rows: Vec<u32> = Vec::with_capacity(m);
         while let Some(w) = stack.pop() {
@@ -702,6 +835,8 @@ impl<B: Bin> Grower<'_, B> {
                 value: 0.0,
                 dist: Vec::new(),
             });
+            stopped.extend([None, None]);
+            stopped[w.node] = Some(self.leaf(&w.totals));
             nodes[w.node] = Node::Split {
                 feature: f,
                 threshold: self.binned.thresholds[f][b],
@@ -785,7 +920,10 @@ impl<B: Bin> Grower<'_, B> {
                 hist: lh,
             });
         }
-        Tree { nodes }
+        Grown {
+            tree: Tree { nodes },
+            stopped,
+        }
     }
 }
 
@@ -832,7 +970,7 @@ impl AnyBinned {
         weights: Option<&[f64]>,
         rows: Vec<u32>,
         cfg: &GrowConfig,
-    ) -> Tree {
+    ) -> Grown {
         let regression = matches!(target, Target::Real { .. });
         match self {
             AnyBinned::U8(b) => Grower {

@@ -277,30 +277,90 @@ tree_estimator!(
 impl TreeParams {
     /// Fits a classification tree (labels must be class indices `0..k`).
     pub fn fit_classifier(&self, data: &Dataset) -> Result<DecisionTreeClassificationModel> {
-        check_rows(data)?;
-        let (y, k) = data.class_labels(MAX_CLASSES)?;
-        let binned = AnyBinned::build(data, self.max_bins, self.seed);
-        let rows: Vec<u32> = (0..data.n_rows() as u32).collect();
-        let cfg = self.grow_config(None, self.seed, true);
-        let tree = binned.grow(Target::Class { y: &y, k }, None, rows, &cfg);
-        Ok(DecisionTreeClassificationModel {
-            tree,
-            num_classes: k,
-            num_features: data.n_features(),
-        })
+        let mut m = Self::fit_classifiers(std::slice::from_ref(self), data)?;
+        Ok(m.remove(0))
     }
     /// Fits a regression tree.
     pub fn fit_regressor(&self, data: &Dataset) -> Result<DecisionTreeRegressionModel> {
+        let mut m = Self::fit_regressors(std::slice::from_ref(self), data)?;
+        Ok(m.remove(0))
+    }
+
+    /// These params with `max_depth` cleared: trees whose params agree on
+    /// this key are cut from one tree grown to the deepest of their depths.
+    fn share_key(&self) -> TreeParams {
+        TreeParams {
+            max_depth: 0,
+            ..self.clone()
+        }
+    }
+
+    /// Grows one tree per distinct [`TreeParams::share_key`] (binning the
+    /// data once per key, to the deepest `max_depth` asked for) and cuts every
+    /// requested tree from it, in the order of `group`.
+    fn grow_many(group: &[TreeParams], data: &Dataset, target: Target<'_>) -> Vec<Tree> {
+        let mut out: Vec<Option<Tree>> = vec![None; group.len()];
+        for (i, p) in group.iter().enumerate() {
+            if out[i].is_some() {
+                continue;
+            }
+            let key = p.share_key();
+            let members: Vec<usize> = (i..group.len())
+                .filter(|&j| group[j].share_key() == key)
+                .collect();
+            let deepest = members
+                .iter()
+                .map(|&j| group[j].max_depth)
+                .max()
+                .unwrap_or(p.max_depth);
+            let binned = AnyBinned::build(data, p.max_bins, p.seed);
+            let rows: Vec<u32> = (0..data.n_rows() as u32).collect();
+            let cfg = TreeParams {
+                max_depth: deepest,
+                ..p.clone()
+            }
+            .grow_config(None, p.seed, true);
+            let grown = binned.grow(target, None, rows, &cfg);
+            for j in members {
+                out[j] = Some(grown.truncated(group[j].max_depth));
+            }
+        }
+        out.into_iter().flatten().collect()
+    }
+
+    /// Fits several classification trees on the same data, sharing binning
+    /// and growth between params that differ only in `max_depth`.
+    pub fn fit_classifiers(
+        group: &[TreeParams],
+        data: &Dataset,
+    ) -> Result<Vec<DecisionTreeClassificationModel>> {
+        check_rows(data)?;
+        let (y, k) = data.class_labels(MAX_CLASSES)?;
+        Ok(Self::grow_many(group, data, Target::Class { y: &y, k })
+            .into_iter()
+            .map(|tree| DecisionTreeClassificationModel {
+                tree,
+                num_classes: k,
+                num_features: data.n_features(),
+            })
+            .collect())
+    }
+
+    /// Fits several regression trees on the same data (see
+    /// [`TreeParams::fit_classifiers`]).
+    pub fn fit_regressors(
+        group: &[TreeParams],
+        data: &Dataset,
+    ) -> Result<Vec<DecisionTreeRegressionModel>> {
         check_rows(data)?;
         let y = data.require_label()?;
-        let binned = AnyBinned::build(data, self.max_bins, self.seed);
-        let rows: Vec<u32> = (0..data.n_rows() as u32).collect();
-        let cfg = self.grow_config(None, self.seed, true);
-        let tree = binned.grow(Target::Real { y }, None, rows, &cfg);
-        Ok(DecisionTreeRegressionModel {
-            tree,
-            num_features: data.n_features(),
-        })
+        Ok(Self::grow_many(group, data, Target::Real { y })
+            .into_iter()
+            .map(|tree| DecisionTreeRegressionModel {
+                tree,
+                num_features: data.n_features(),
+            })
+            .collect())
     }
 }
 
@@ -312,6 +372,16 @@ impl Estimator for DecisionTreeClassifier {
     fn check_params(&self) -> Result<()> {
         self.check().map(|_| ())
     }
+    fn share_key(&self) -> Option<String> {
+        self.check().ok().map(|p| format!("{:?}", p.share_key()))
+    }
+    fn fit_many(group: &[&Self], data: &Dataset) -> Result<Vec<Self::Model>> {
+        let params = group
+            .iter()
+            .map(|e| e.check())
+            .collect::<Result<Vec<_>>>()?;
+        TreeParams::fit_classifiers(&params, data)
+    }
 }
 
 impl Estimator for DecisionTreeRegressor {
@@ -321,6 +391,16 @@ impl Estimator for DecisionTreeRegressor {
     }
     fn check_params(&self) -> Result<()> {
         self.check().map(|_| ())
+    }
+    fn share_key(&self) -> Option<String> {
+        self.check().ok().map(|p| format!("{:?}", p.share_key()))
+    }
+    fn fit_many(group: &[&Self], data: &Dataset) -> Result<Vec<Self::Model>> {
+        let params = group
+            .iter()
+            .map(|e| e.check())
+            .collect::<Result<Vec<_>>>()?;
+        TreeParams::fit_regressors(&params, data)
     }
 }
 
@@ -572,7 +652,7 @@ impl ForestParams {
                     ((0..n as u32).collect(), None)
                 };
                 let cfg = self.tree.grow_config(per_node, seed, false);
-                binned.grow(target, weights.as_deref(), rows, &cfg)
+                binned.grow(target, weights.as_deref(), rows, &cfg).tree
             })
             .collect();
         Ok(trees)
@@ -855,6 +935,64 @@ mod tests {
                 dist: vec![0.5, 0.5]
             }]
         );
+    }
+
+    /// A noisy 3-class problem big enough for deep, bushy trees.
+    fn noisy(n: usize) -> Dataset {
+        let mut rng = crate::data::rng(7);
+        let rows: Vec<Vec<f64>> = (0..n)
+            .map(|_| (0..6).map(|_| rng.random::<f64>()).collect())
+            .collect();
+        let y = rows
+            .iter()
+            .map(|r| {
+                let s = r[0] + 0.5 * r[1] * r[2] + 0.3 * rng.random::<f64>();
+                (s * 2.0).floor().min(2.0)
+            })
+            .collect();
+        Dataset::from_rows(&rows, Some(y)).unwrap()
+    }
+
+    #[test]
+    fn trees_fitted_together_equal_trees_fitted_alone() {
+        let d = noisy(600);
+        let mut group: Vec<DecisionTreeClassifier> = Vec::new();
+        for bins in [4, 16] {
+            for depth in [8, 0, 3, 5, 1] {
+                group.push(
+                    DecisionTreeClassifier::new()
+                        .max_depth(depth)
+                        .max_bins(bins),
+                );
+            }
+        }
+        group.push(
+            DecisionTreeClassifier::new()
+                .max_depth(4)
+                .impurity("entropy"),
+        );
+        let refs: Vec<&DecisionTreeClassifier> = group.iter().collect();
+        let together = DecisionTreeClassifier::fit_many(&refs, &d).unwrap();
+        assert_eq!(together.len(), group.len());
+        for (e, m) in group.iter().zip(&together) {
+            let alone = e.fit(&d).unwrap();
+            assert_eq!(alone, *m, "{e:?}");
+        }
+        // the deep tree really is deeper than the shallow cuts
+        assert!(together[0].tree.depth() > together[3].tree.depth());
+        assert_eq!(together[3].tree.depth(), 5);
+        // regression trees too
+        let reg: Vec<DecisionTreeRegressor> = [6, 2]
+            .into_iter()
+            .map(|depth| DecisionTreeRegressor::new().max_depth(depth))
+            .collect();
+        let refs: Vec<&DecisionTreeRegressor> = reg.iter().collect();
+        for (e, m) in reg
+            .iter()
+            .zip(DecisionTreeRegressor::fit_many(&refs, &d).unwrap())
+        {
+            assert_eq!(e.fit(&d).unwrap(), m);
+        }
     }
 
     #[test]

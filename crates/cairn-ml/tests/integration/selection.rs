@@ -142,3 +142,36 @@ fn labels_out_of_range_are_rejected() {
         "{e}"
     );
 }
+
+/// The grid shares the indexer fit, the binning and one deep tree between
+/// candidates that differ only in maxDepth; the metrics must be exactly those
+/// of fitting every candidate alone on every fold.
+#[test]
+fn shared_grid_fits_equal_separate_fits() {
+    let wine = toy("wine");
+    let grid = ParamGridBuilder::new()
+        .add_grid("maxDepth", [1, 4, 2])
+        .add_grid("maxBins", [2, 8])
+        .build();
+    let ev = MulticlassClassificationEvaluator::new("weightedPrecision").unwrap();
+    let m = CrossValidator::new(example_a_shape(), grid.clone(), &ev)
+        .num_folds(3)
+        .seed(5)
+        .fit(&wine)
+        .unwrap();
+    let folds = make_folds(&wine, 3, FoldKind::Shuffled, 5).unwrap();
+    for (cand, map) in grid.iter().enumerate() {
+        let alone = example_a_shape().copy_with(map).unwrap();
+        let scores = cross_val_score(&alone, &wine, &ev, &folds).unwrap();
+        assert_eq!(scores, m.fold_metrics[cand], "{map:?}");
+    }
+    // and the models themselves are equal
+    let pipes: Vec<Pipeline> = grid
+        .iter()
+        .map(|m| example_a_shape().copy_with(m).unwrap())
+        .collect();
+    let refs: Vec<&Pipeline> = pipes.iter().collect();
+    for (p, model) in pipes.iter().zip(Pipeline::fit_many(&refs, &wine).unwrap()) {
+        assert_eq!(p.fit(&wine).unwrap(), model);
+    }
+}

@@ -80,6 +80,12 @@ fn stage(p: &Value) -> Option<Stage> {
     })
 }
 
+thread_local! {
+    /// The rayon pool a trial's CV runs in when trials run in parallel.
+    static TRIAL_POOL: Option<rayon::ThreadPool> =
+        rayon::ThreadPoolBuilder::new().num_threads(1).build().ok();
+}
+
 fn run() -> Result<(), String> {
     let dir = arg("--data").unwrap_or_else(|| "../shared/datasets".into());
     let evals: usize = number("--evals", 32)?;
@@ -128,7 +134,7 @@ fn run() -> Result<(), String> {
         data.n_rows()
     );
 
-    let objective = |p: &Value| -> TrialResult {
+    let run_trial = |p: &Value| -> TrialResult {
         let Some(stage) = stage(p) else {
             return TrialResult::fail(format!("not a model of the space: {p}"));
         };
@@ -137,6 +143,20 @@ fn run() -> Result<(), String> {
             Ok(scores) => TrialResult::ok(-scores.iter().sum::<f64>() / scores.len() as f64),
             Err(e) => TrialResult::fail(e.to_string()),
         }
+    };
+    // With trials in parallel, each of fmin's workers already keeps a core
+    // busy. Left alone, the CV folds inside every trial (rayon, in cairn-ml)
+    // would all share rayon's global pool, so a short trial's folds queue
+    // behind another trial's long SVC fold and cores idle while trials wait
+    // on each other. A one-thread pool per worker keeps the trials apart.
+    let objective = |p: &Value| -> TrialResult {
+        if parallelism == 1 {
+            return run_trial(p);
+        }
+        TRIAL_POOL.with(|pool| match pool {
+            Some(pool) => pool.install(|| run_trial(p)),
+            None => run_trial(p),
+        })
     };
     let space = space();
     let mut trials = Trials::new();

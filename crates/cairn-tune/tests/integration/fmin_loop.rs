@@ -1,7 +1,7 @@
 //! fmin semantics: budget, resume, reproducibility, parallelism, stop rules.
 
 use cairn_tune::{
-    Algo, Expr, FminOptions, Space, StopReason, Trials, TuneError, Value, fmin, hp,
+    Algo, Expr, FminOptions, Space, Status, StopReason, Trials, TuneError, Value, fmin, hp,
     no_progress_loss,
 };
 use std::collections::{BTreeMap, HashSet};
@@ -137,6 +137,48 @@ fn parallel_evaluates_exactly_max_evals() {
             "every evaluated point distinct"
         );
     }
+}
+
+/// SparkTrials-style scheduling: a free worker takes the next trial at once,
+/// so a long trial never holds the others back (no lock-step pairs). The
+/// first trial blocks until four later trials have run to completion, which
+/// only a scheduler that refills each worker as it frees up can deliver.
+#[test]
+fn parallel_workers_do_not_wait_for_a_slow_trial() {
+    let started = AtomicUsize::new(0);
+    let finished_others = AtomicUsize::new(0);
+    let (tx, rx) = std::sync::mpsc::channel::<()>();
+    let rx = Mutex::new(rx);
+    let tx = Mutex::new(tx);
+    let f = |p: &Value| -> f64 {
+        if started.fetch_add(1, Ordering::SeqCst) == 0 {
+            let waited = rx
+                .lock()
+                .unwrap()
+                .recv_timeout(std::time::Duration::from_secs(20));
+            assert!(
+                waited.is_ok(),
+                "other trials were held back by the slow one"
+            );
+        } else if finished_others.fetch_add(1, Ordering::SeqCst) + 1 == 4 {
+            tx.lock().unwrap().send(()).unwrap();
+        }
+        obj(p)
+    };
+    let mut t = Trials::new();
+    fmin(
+        f,
+        &space(),
+        &mut t,
+        quiet().max_evals(8).seed(1).parallelism(2),
+    )
+    .unwrap();
+    assert_eq!(t.len(), 8);
+    assert!(
+        t.statuses().iter().all(|s| *s == Status::Ok),
+        "{:?}",
+        t.statuses()
+    );
 }
 
 #[test]

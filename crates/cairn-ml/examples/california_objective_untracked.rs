@@ -5,7 +5,7 @@
 //! configurations of the three model families of the search space.
 //!
 //! ```text
-//! cargo run --release -p cairn-ml --example california_model_selection -- [--data DIR] [--quick]
+//! cargo run --release -p cairn-ml --example california_objective_untracked -- [--data DIR] [--quick]
 //! ```
 
 use cairn_ml::evaluation::MulticlassClassificationEvaluator;

@@ -4,7 +4,7 @@
 //! on all training rows and scored on the test set.
 //!
 //! ```text
-//! cargo run --release -p cairn-ml --example mnist_decision_tree_cv -- \
+//! cargo run --release -p cairn-ml --example mnist_grid_untracked -- \
 //!     [--data DIR] [--depths 2,4,6,8,10] [--bins 2,4,16,32] [--parallelism 1]
 //!     [--fold-seed 42] [--tree-seed N]
 //! ```

@@ -38,6 +38,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0002_metric_history_by_run_key.sql"),
     include_str!("../migrations/0003_runs_lookup_index.sql"),
     include_str!("../migrations/0004_metric_blocks.sql"),
+    include_str!("../migrations/0005_child_tables_by_run_key.sql"),
 ];
 
 /// Most jobs folded into one transaction.

@@ -12,13 +12,8 @@ use crate::rows::{metric_value, stored_value};
 
 /// Append metrics to the history (exact duplicates collapse) and advance
 /// `latest_metrics` where a new point is newer (step, then timestamp, then value).
-/// `run_key` is the run's integer key (`runs.run_key`), which keys the history.
-pub(crate) fn insert(
-    conn: &Connection,
-    run: &RunId,
-    run_key: i64,
-    metrics: &[Metric],
-) -> Result<()> {
+/// `run_key` is the run's integer key (`runs.run_key`), which keys both tables.
+pub(crate) fn insert(conn: &Connection, run_key: i64, metrics: &[Metric]) -> Result<()> {
     if metrics.is_empty() {
         return Ok(());
     }
@@ -48,9 +43,9 @@ pub(crate) fn insert(
     blocks.flush(conn, run_key)?;
     let mut latest = conn
         .prepare_cached(
-            "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan)
+            "INSERT INTO latest_metrics (run_key, key, value, timestamp, step, is_nan)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-             ON CONFLICT (run_uuid, key) DO UPDATE SET
+             ON CONFLICT (run_key, key) DO UPDATE SET
                 value = excluded.value, timestamp = excluded.timestamp,
                 step = excluded.step, is_nan = excluded.is_nan
              WHERE (excluded.step, excluded.timestamp,
@@ -62,14 +57,7 @@ pub(crate) fn insert(
     for m in newest.values() {
         let (value, is_nan) = stored_value(m.value);
         latest
-            .execute(params![
-                run.as_str(),
-                m.key,
-                value,
-                m.timestamp,
-                m.step,
-                is_nan
-            ])
+            .execute(params![run_key, m.key, value, m.timestamp, m.step, is_nan])
             .map_err(sql_err)?;
     }
     Ok(())

@@ -38,7 +38,7 @@ pub(crate) fn child_run_counts(
 ) -> Result<Vec<(String, u64)>> {
     let mut stmt = conn
         .prepare_cached(
-            "SELECT t.value, count(*) FROM tags t JOIN runs r ON r.run_uuid = t.run_uuid \
+            "SELECT t.value, count(*) FROM tags t JOIN runs r ON r.run_key = t.run_key \
              WHERE t.key = ?1 AND r.experiment_id = ?2 AND r.lifecycle_stage = 'active' \
              GROUP BY t.value",
         )

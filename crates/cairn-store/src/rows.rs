@@ -63,8 +63,10 @@ fn row_id<'r>(r: &'r Row<'_>) -> Result<&'r str> {
 
 /// Load full runs for `ids`, returned in the order of `ids` (unknown ids are skipped).
 ///
-/// Rows are matched to runs through a map from the borrowed id to its
-/// position, so a 1,000-run page allocates no per-row id strings.
+/// `runs` is read by id; its child tables (`latest_metrics`, `params`,
+/// `tags`) are keyed by the integer `run_key`, so they are read by the keys
+/// found there, and their rows are matched to runs through a map from the
+/// key to the run's position (no per-row id strings).
 pub(crate) fn load_runs<S: AsRef<str>>(conn: &Connection, ids: &[S]) -> Result<Vec<Run>> {
     if ids.is_empty() {
         return Ok(Vec::new());
@@ -77,18 +79,22 @@ pub(crate) fn load_runs<S: AsRef<str>>(conn: &Connection, ids: &[S]) -> Result<V
         .collect();
     let mut slots: Vec<Option<Run>> = Vec::new();
     slots.resize_with(ids.len(), || None);
+    let mut by_key: HashMap<i64, usize> = HashMap::with_capacity(ids.len());
     {
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {RUN_COLUMNS} FROM runs WHERE run_uuid IN (SELECT value FROM json_each(?1))"
+                "SELECT {RUN_COLUMNS}, run_key FROM runs WHERE run_uuid IN (SELECT value FROM json_each(?1))"
             ))
             .map_err(sql_err)?;
         let rows = stmt
-            .query_map([&json], run_info_from_row)
+            .query_map([&json], |r| {
+                Ok((run_info_from_row(r)?, r.get::<_, i64>(9)?))
+            })
             .map_err(sql_err)?;
-        for info in rows {
-            let info = info.map_err(sql_err)?;
+        for row in rows {
+            let (info, run_key) = row.map_err(sql_err)?;
             if let Some(&i) = position.get(info.run_id.as_str()) {
+                by_key.insert(run_key, i);
                 slots[i] = Some(Run {
                     info,
                     metrics: vec![],
@@ -99,19 +105,23 @@ pub(crate) fn load_runs<S: AsRef<str>>(conn: &Connection, ids: &[S]) -> Result<V
             }
         }
     }
-    let slot = |slots: &mut Vec<Option<Run>>, id: &str| -> Option<usize> {
-        position.get(id).copied().filter(|&i| slots[i].is_some())
+    let keys: Vec<i64> = by_key.keys().copied().collect();
+    let keys_json = serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into());
+    // The run a child row (run_key in column 0) belongs to.
+    let owner = |r: &Row<'_>| -> Result<Option<usize>> {
+        let key: i64 = r.get(0).map_err(sql_err)?;
+        Ok(by_key.get(&key).copied())
     };
     {
         let mut stmt = conn
             .prepare_cached(
-                "SELECT run_uuid, key, value, timestamp, step, is_nan FROM latest_metrics
-                 WHERE run_uuid IN (SELECT value FROM json_each(?1)) ORDER BY run_uuid, key",
+                "SELECT run_key, key, value, timestamp, step, is_nan FROM latest_metrics
+                 WHERE run_key IN (SELECT value FROM json_each(?1)) ORDER BY run_key, key",
             )
             .map_err(sql_err)?;
-        let mut rows = stmt.query([&json]).map_err(sql_err)?;
+        let mut rows = stmt.query([&keys_json]).map_err(sql_err)?;
         while let Some(r) = rows.next().map_err(sql_err)? {
-            if let Some(run) = slot(&mut slots, row_id(r)?).and_then(|i| slots[i].as_mut()) {
+            if let Some(run) = owner(r)?.and_then(|i| slots[i].as_mut()) {
                 let is_nan: bool = r.get(5).map_err(sql_err)?;
                 run.metrics.push(Metric {
                     key: r.get(1).map_err(sql_err)?,
@@ -125,13 +135,13 @@ pub(crate) fn load_runs<S: AsRef<str>>(conn: &Connection, ids: &[S]) -> Result<V
     for (table, is_param) in [("params", true), ("tags", false)] {
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT run_uuid, key, value FROM {table}
-                 WHERE run_uuid IN (SELECT value FROM json_each(?1)) ORDER BY run_uuid, key"
+                "SELECT run_key, key, value FROM {table}
+                 WHERE run_key IN (SELECT value FROM json_each(?1)) ORDER BY run_key, key"
             ))
             .map_err(sql_err)?;
-        let mut rows = stmt.query([&json]).map_err(sql_err)?;
+        let mut rows = stmt.query([&keys_json]).map_err(sql_err)?;
         while let Some(r) = rows.next().map_err(sql_err)? {
-            if let Some(run) = slot(&mut slots, row_id(r)?).and_then(|i| slots[i].as_mut()) {
+            if let Some(run) = owner(r)?.and_then(|i| slots[i].as_mut()) {
                 let key: String = r.get(1).map_err(sql_err)?;
                 let value: String = r.get(2).map_err(sql_err)?;
                 if is_param {

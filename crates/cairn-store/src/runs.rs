@@ -68,32 +68,35 @@ pub(crate) fn create(conn: &Connection, new: &NewRun) -> Result<RunId> {
         new.user_id.clone()
     };
     let artifact_uri = join_uri(&location, &format!("{run_id}/artifacts"));
-    conn.execute(
-        "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time,
-                           deleted_time, lifecycle_stage, artifact_uri, run_key)
-         VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, NULL, NULL, 'active', ?6,
-                 (SELECT COALESCE(MAX(run_key), 0) + 1 FROM runs))",
-        params![
-            run_id.as_str(),
-            new.experiment_id.0,
-            run_name,
-            user_id,
-            new.start_time,
-            artifact_uri
-        ],
-    )
-    .map_err(sql_err)?;
+    let run_key: i64 = conn
+        .query_row(
+            "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time,
+                               deleted_time, lifecycle_stage, artifact_uri, run_key)
+             VALUES (?1, ?2, ?3, ?4, 'RUNNING', ?5, NULL, NULL, 'active', ?6,
+                     (SELECT COALESCE(MAX(run_key), 0) + 1 FROM runs))
+             RETURNING run_key",
+            params![
+                run_id.as_str(),
+                new.experiment_id.0,
+                run_name,
+                user_id,
+                new.start_time,
+                artifact_uri
+            ],
+            |r| r.get(0),
+        )
+        .map_err(sql_err)?;
     let mut stmt = conn
         .prepare_cached(
-            "INSERT INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3)
-             ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
+            "INSERT INTO tags (run_key, key, value) VALUES (?1, ?2, ?3)
+             ON CONFLICT (run_key, key) DO UPDATE SET value = excluded.value",
         )
         .map_err(sql_err)?;
     for tag in &new.tags {
-        stmt.execute(params![run_id.as_str(), tag.key, tag.value])
+        stmt.execute(params![run_key, tag.key, tag.value])
             .map_err(sql_err)?;
     }
-    stmt.execute(params![run_id.as_str(), system_tags::RUN_NAME, run_name])
+    stmt.execute(params![run_key, system_tags::RUN_NAME, run_name])
         .map_err(sql_err)?;
     Ok(run_id)
 }
@@ -105,7 +108,7 @@ pub(crate) fn get(conn: &Connection, id: &RunId) -> Result<Run> {
 }
 
 pub(crate) fn update(conn: &Connection, id: &RunId, update: &RunUpdate) -> Result<()> {
-    require_active(conn, id)?;
+    let (_, run_key) = require_active_keyed(conn, id)?;
     if let Some(status) = update.status {
         conn.execute(
             "UPDATE runs SET status = ?1 WHERE run_uuid = ?2",
@@ -126,21 +129,21 @@ pub(crate) fn update(conn: &Connection, id: &RunId, update: &RunUpdate) -> Resul
             name,
             cairn_core::validation::MAX_RUN_NAME_LEN,
         )?;
-        set_run_name(conn, id, name)?;
+        set_run_name(conn, id, run_key, name)?;
     }
     Ok(())
 }
 
-fn set_run_name(conn: &Connection, id: &RunId, name: &str) -> Result<()> {
+fn set_run_name(conn: &Connection, id: &RunId, run_key: i64, name: &str) -> Result<()> {
     conn.execute(
         "UPDATE runs SET name = ?1 WHERE run_uuid = ?2",
         params![name, id.as_str()],
     )
     .map_err(sql_err)?;
     conn.execute(
-        "INSERT INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3)
-         ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
-        params![id.as_str(), system_tags::RUN_NAME, name],
+        "INSERT INTO tags (run_key, key, value) VALUES (?1, ?2, ?3)
+         ON CONFLICT (run_key, key) DO UPDATE SET value = excluded.value",
+        params![run_key, system_tags::RUN_NAME, name],
     )
     .map_err(sql_err)?;
     Ok(())
@@ -177,14 +180,14 @@ pub(crate) fn log_batch(conn: &Connection, id: &RunId, batch: &RunBatch) -> Resu
     let (_, run_key) = require_active_keyed(conn, id)?;
     if !batch.params().is_empty() {
         let mut existing = conn
-            .prepare_cached("SELECT value FROM params WHERE run_uuid = ?1 AND key = ?2")
+            .prepare_cached("SELECT value FROM params WHERE run_key = ?1 AND key = ?2")
             .map_err(sql_err)?;
         let mut insert = conn
-            .prepare_cached("INSERT INTO params (run_uuid, key, value) VALUES (?1, ?2, ?3)")
+            .prepare_cached("INSERT INTO params (run_key, key, value) VALUES (?1, ?2, ?3)")
             .map_err(sql_err)?;
         for p in batch.params() {
             let old: Option<String> = existing
-                .query_row(params![id.as_str(), p.key], |r| r.get(0))
+                .query_row(params![run_key, p.key], |r| r.get(0))
                 .optional()
                 .map_err(sql_err)?;
             match old {
@@ -198,26 +201,26 @@ pub(crate) fn log_batch(conn: &Connection, id: &RunId, batch: &RunBatch) -> Resu
                 }
                 None => {
                     insert
-                        .execute(params![id.as_str(), p.key, p.value])
+                        .execute(params![run_key, p.key, p.value])
                         .map_err(sql_err)?;
                 }
             }
         }
     }
-    metrics::insert(conn, id, run_key, batch.metrics())?;
+    metrics::insert(conn, run_key, batch.metrics())?;
     if !batch.tags().is_empty() {
         let mut upsert = conn
             .prepare_cached(
-                "INSERT INTO tags (run_uuid, key, value) VALUES (?1, ?2, ?3)
-                 ON CONFLICT (run_uuid, key) DO UPDATE SET value = excluded.value",
+                "INSERT INTO tags (run_key, key, value) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (run_key, key) DO UPDATE SET value = excluded.value",
             )
             .map_err(sql_err)?;
         for t in batch.tags() {
             if t.key == system_tags::RUN_NAME {
-                set_run_name(conn, id, &t.value)?;
+                set_run_name(conn, id, run_key, &t.value)?;
             } else {
                 upsert
-                    .execute(params![id.as_str(), t.key, t.value])
+                    .execute(params![run_key, t.key, t.value])
                     .map_err(sql_err)?;
             }
         }
@@ -226,11 +229,11 @@ pub(crate) fn log_batch(conn: &Connection, id: &RunId, batch: &RunBatch) -> Resu
 }
 
 pub(crate) fn delete_tag(conn: &Connection, id: &RunId, key: &str) -> Result<()> {
-    require_active(conn, id)?;
+    let (_, run_key) = require_active_keyed(conn, id)?;
     let n = conn
         .execute(
-            "DELETE FROM tags WHERE run_uuid = ?1 AND key = ?2",
-            params![id.as_str(), key],
+            "DELETE FROM tags WHERE run_key = ?1 AND key = ?2",
+            params![run_key, key],
         )
         .map_err(sql_err)?;
     if n == 0 {

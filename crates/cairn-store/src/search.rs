@@ -4,10 +4,10 @@
 //! that the database evaluates with its indexes, never by loading runs:
 //!
 //! - top-level `AND` clauses on a metric, param or tag (and `run_name`, which
-//!   reads the `mlflow.runName` tag) are inner joins on the `(run_uuid, key)`
+//!   reads the `mlflow.runName` tag) are inner joins on the `(run_key, key)`
 //!   primary key of `latest_metrics`, `params` or `tags`; the key is unique
 //!   per run, so rows never multiply, and the planner may start from the
-//!   most selective `(key, value, run_uuid)` index;
+//!   most selective `(key, value, run_key)` index;
 //! - everything else (clauses under `OR`, `IS NULL`, datasets) is a
 //!   correlated `EXISTS` probe on the same primary keys;
 //! - runs are restricted by experiment and lifecycle stage, and every order
@@ -191,7 +191,7 @@ impl Builder {
 
     /// A numeric condition on `col`; `is_nan` names the NaN flag column of
     /// metrics. NaN is stored as 0 with the flag set, so the flag is only
-    /// tested when 0 itself would pass; that keeps `(key, value, run_uuid)`
+    /// tested when 0 itself would pass; that keeps `(key, value, run_key)`
     /// a covering index for most ranges.
     fn number(&mut self, col: &str, is_nan: Option<&str>, cond: &Condition) -> Result<String> {
         let Condition::Number { op, value } = cond else {
@@ -266,11 +266,11 @@ impl Builder {
                 let k = self.text(key);
                 let test = self.number("m.value", Some("m.is_nan"), cond)?;
                 Ok(format!(
-                    "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid AND m.key = {k} AND {test})"
+                    "EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_key = r.run_key AND m.key = {k} AND {test})"
                 ))
             }
-            Operand::Param(key) => self.key_value("params", "run_uuid", "r", key, cond),
-            Operand::Tag(key) => self.key_value("tags", "run_uuid", "r", key, cond),
+            Operand::Param(key) => self.key_value("params", "run_key", "r", key, cond),
+            Operand::Tag(key) => self.key_value("tags", "run_key", "r", key, cond),
             Operand::Attribute(a) => match a {
                 RunAttribute::RunId => self.text_cond("r.run_uuid", cond),
                 RunAttribute::Status => self.text_cond("r.status", cond),
@@ -278,7 +278,7 @@ impl Builder {
                 RunAttribute::ArtifactUri => self.text_cond("r.artifact_uri", cond),
                 // MLflow filters run_name through the tag, not the column.
                 RunAttribute::RunName => {
-                    self.key_value("tags", "run_uuid", "r", system_tags::RUN_NAME, cond)
+                    self.key_value("tags", "run_key", "r", system_tags::RUN_NAME, cond)
                 }
                 RunAttribute::StartTime => self.number("r.start_time", None, cond),
                 RunAttribute::EndTime => self.number("r.end_time", None, cond),
@@ -367,7 +367,7 @@ impl Builder {
             self.text_cond(&value, &c.condition)?
         };
         Ok(format!(
-            " JOIN {table} {a} ON {a}.run_uuid = r.run_uuid AND {a}.key = {k} AND {test}"
+            " JOIN {table} {a} ON {a}.run_key = r.run_key AND {a}.key = {k} AND {test}"
         ))
     }
 
@@ -419,11 +419,11 @@ pub(crate) fn run_query(
             RunOrderKey::Metric(key) => {
                 let k = b.text(key);
                 joins.push_str(&format!(
-                    " LEFT JOIN latest_metrics {o} ON {o}.run_uuid = r.run_uuid AND {o}.key = {k}"
+                    " LEFT JOIN latest_metrics {o} ON {o}.run_key = r.run_key AND {o}.key = {k}"
                 ));
                 // Values, then NaN, then runs without the metric.
                 order.push(format!(
-                    "CASE WHEN {o}.run_uuid IS NULL THEN 2 WHEN {o}.is_nan = 1 THEN 1 ELSE 0 END"
+                    "CASE WHEN {o}.run_key IS NULL THEN 2 WHEN {o}.is_nan = 1 THEN 1 ELSE 0 END"
                 ));
                 order.push(format!("{o}.value {dir}"));
             }
@@ -435,7 +435,7 @@ pub(crate) fn run_query(
                 };
                 let k = b.text(key);
                 joins.push_str(&format!(
-                    " LEFT JOIN {table} {o} ON {o}.run_uuid = r.run_uuid AND {o}.key = {k}"
+                    " LEFT JOIN {table} {o} ON {o}.run_key = r.run_key AND {o}.key = {k}"
                 ));
                 order.push(format!("CASE WHEN {o}.value IS NULL THEN 1 ELSE 0 END"));
                 order.push(format!("{o}.value{text_order} {dir}"));
@@ -460,7 +460,7 @@ pub(crate) fn run_query(
             },
         }
     }
-    // Top-level AND clauses that need a row of a (run_uuid, key)-keyed
+    // Top-level AND clauses that need a row of a (run_key, key)-keyed
     // table become inner joins: the key is unique per run, so no row is
     // duplicated, and the planner may then drive the search from the most
     // selective index instead of probing every run of the experiment.
@@ -499,7 +499,7 @@ pub(crate) fn run_query(
     b.finish(sql)
 }
 
-/// Whether a comparison needs exactly one row of a (run_uuid, key)-keyed
+/// Whether a comparison needs exactly one row of a (run_key, key)-keyed
 /// table, so it can be an inner join.
 fn joinable(c: &Comparison<Operand>) -> bool {
     let positive = !matches!(c.condition, Condition::Null { .. });

@@ -152,6 +152,79 @@ mod basics {
 mod reopen {
     use super::*;
 
+    /// A database written by a version-4 build (params, tags and latest
+    /// metrics keyed by run_uuid) keeps every row through migration 5,
+    /// which re-keys those tables by run_key, and searches still find them.
+    #[test]
+    fn version_4_rows_survive_the_run_key_migration() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v4.sqlite");
+        let a = "a".repeat(32);
+        let b = "b".repeat(32);
+        {
+            let conn = rusqlite::Connection::open(&path).unwrap();
+            conn.execute_batch(
+                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);",
+            )
+            .unwrap();
+            for (i, sql) in [
+                include_str!("../migrations/0001_init.sql"),
+                include_str!("../migrations/0002_metric_history_by_run_key.sql"),
+                include_str!("../migrations/0003_runs_lookup_index.sql"),
+                include_str!("../migrations/0004_metric_blocks.sql"),
+            ]
+            .iter()
+            .enumerate()
+            {
+                conn.execute_batch(sql).unwrap();
+                conn.execute(
+                    "INSERT INTO schema_migrations VALUES (?1, 0)",
+                    [i as i64 + 1],
+                )
+                .unwrap();
+            }
+            conn.execute_batch(&format!(
+                "INSERT INTO experiments VALUES (0, 'Default', 'file:///art/0', 'active', 0, 0);
+                 INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time,
+                                   lifecycle_stage, artifact_uri, run_key)
+                 VALUES ('{a}', 0, 'ra', 'u', 'FINISHED', 10, 'active', 'file:///x', 7),
+                        ('{b}', 0, 'rb', 'u', 'FINISHED', 20, 'active', 'file:///y', 3);
+                 INSERT INTO params VALUES ('{a}', 'p1', 'x'), ('{a}', 'p2', 'y'), ('{b}', 'p1', 'z');
+                 INSERT INTO tags VALUES ('{a}', 'mlflow.runName', 'ra'), ('{b}', 'mlflow.runName', 'rb');
+                 INSERT INTO latest_metrics VALUES ('{a}', 'm', 0.25, 5, 2, 0), ('{b}', 'm', 0, 6, 1, 1);"
+            ))
+            .unwrap();
+        }
+        let store = open(&path);
+        let ra = store.get_run(&a.parse().unwrap()).unwrap();
+        assert_eq!(
+            ra.params,
+            vec![Param::new("p1", "x"), Param::new("p2", "y")]
+        );
+        assert_eq!(ra.tags, vec![Tag::new("mlflow.runName", "ra")]);
+        assert_eq!(ra.metrics, vec![Metric::new("m", 0.25, 5, 2)]);
+        let rb = store.get_run(&b.parse().unwrap()).unwrap();
+        assert_eq!(rb.params, vec![Param::new("p1", "z")]);
+        assert!(rb.metrics[0].value.is_nan());
+        let mut q = run_search(ExperimentId(0), ViewType::ActiveOnly);
+        q.filter = RunFilter::parse("params.p1 = 'x' and metrics.m < 1").unwrap();
+        let found = store.search_runs(&q).unwrap();
+        let ids: Vec<String> = found
+            .items
+            .iter()
+            .map(|r| r.info.run_id.to_string())
+            .collect();
+        assert_eq!(ids, vec![a.clone()]);
+        // New writes to a migrated run land under its (old) run_key.
+        let batch = RunBatch::new(vec![], vec![Param::new("p3", "new")], vec![]).unwrap();
+        store.log_batch(&b.parse().unwrap(), &batch).unwrap();
+        let rb = store.get_run(&b.parse().unwrap()).unwrap();
+        assert_eq!(
+            rb.params,
+            vec![Param::new("p1", "z"), Param::new("p3", "new")]
+        );
+    }
+
     #[test]
     fn data_survives_reopen_and_migrations_are_idempotent() {
         let dir = tempfile::tempdir().unwrap();

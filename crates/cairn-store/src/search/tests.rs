@@ -16,7 +16,14 @@ use rusqlite::{Connection, params};
 
 use super::*;
 
-const SCHEMA: &str = include_str!("../../migrations/0001_init.sql");
+/// Every migration in order, so the tests run against the current schema.
+const SCHEMA: &[&str] = &[
+    include_str!("../../migrations/0001_init.sql"),
+    include_str!("../../migrations/0002_metric_history_by_run_key.sql"),
+    include_str!("../../migrations/0003_runs_lookup_index.sql"),
+    include_str!("../../migrations/0004_metric_blocks.sql"),
+    include_str!("../../migrations/0005_child_tables_by_run_key.sql"),
+];
 
 /// A run to insert, in test-friendly form.
 #[derive(Debug, Clone)]
@@ -124,7 +131,9 @@ impl R {
 /// A fresh database with experiments 1 and 2 (active) and 3 (deleted).
 fn db() -> Connection {
     let conn = Connection::open_in_memory().unwrap();
-    conn.execute_batch(SCHEMA).unwrap();
+    for sql in SCHEMA {
+        conn.execute_batch(sql).unwrap();
+    }
     conn.execute_batch("PRAGMA foreign_keys = ON;").unwrap();
     for (id, name, stage, created) in [
         (1, "exp-one", "active", 10),
@@ -149,26 +158,31 @@ fn insert(conn: &Connection, r: &R) {
     let stage = if r.deleted { "deleted" } else { "active" };
     conn.execute(
         "INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time, end_time, deleted_time, \
-         lifecycle_stage, artifact_uri) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9)",
+         lifecycle_stage, artifact_uri, run_key) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, NULL, ?8, ?9, \
+         (SELECT COALESCE(MAX(run_key), 0) + 1 FROM runs))",
         params![r.id, r.exp, r.name, r.user, r.status.as_str(), r.start, r.end, stage, format!("file:///art/{}", r.id)],
     )
     .unwrap();
     for (k, v) in &r.params {
         conn.execute(
-            "INSERT INTO params VALUES (?1, ?2, ?3)",
+            "INSERT INTO params SELECT run_key, ?2, ?3 FROM runs WHERE run_uuid = ?1",
             params![r.id, k, v],
         )
         .unwrap();
     }
     for (k, v) in &r.tags {
-        conn.execute("INSERT INTO tags VALUES (?1, ?2, ?3)", params![r.id, k, v])
-            .unwrap();
+        conn.execute(
+            "INSERT INTO tags SELECT run_key, ?2, ?3 FROM runs WHERE run_uuid = ?1",
+            params![r.id, k, v],
+        )
+        .unwrap();
     }
     for (k, v) in &r.metrics {
         // NaN is stored as 0 with is_nan = 1, as the store does.
         let (value, is_nan) = if v.is_nan() { (0.0, 1) } else { (*v, 0) };
         conn.execute(
-            "INSERT INTO latest_metrics (run_uuid, key, value, timestamp, step, is_nan) VALUES (?1, ?2, ?3, 0, 0, ?4)",
+            "INSERT INTO latest_metrics (run_key, key, value, timestamp, step, is_nan) \
+             SELECT run_key, ?2, ?3, 0, 0, ?4 FROM runs WHERE run_uuid = ?1",
             params![r.id, k, value, is_nan],
         )
         .unwrap();
@@ -551,11 +565,11 @@ fn postgres_dialect_numbers_placeholders_and_disables_like_escapes() {
     let q = run_search(&[1], filter, &["tags.t"], ViewType::All);
     let pg = run_query(Dialect::Postgres, &q, 0, 10).unwrap();
     for part in [
-        " LEFT JOIN tags o0 ON o0.run_uuid = r.run_uuid AND o0.key = $1",
-        " JOIN params f0 ON f0.run_uuid = r.run_uuid AND f0.key = $2 AND f0.value LIKE $3 ESCAPE ''",
-        " JOIN latest_metrics f2 ON f2.run_uuid = r.run_uuid AND f2.key = $4 AND f2.value > $5 ",
-        "WHERE r.experiment_id = $6 AND (EXISTS (SELECT 1 FROM tags kv WHERE kv.run_uuid = r.run_uuid AND kv.key = $7 \
-         AND kv.value ILIKE $8 ESCAPE '') OR EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_uuid = r.run_uuid \
+        " LEFT JOIN tags o0 ON o0.run_key = r.run_key AND o0.key = $1",
+        " JOIN params f0 ON f0.run_key = r.run_key AND f0.key = $2 AND f0.value LIKE $3 ESCAPE ''",
+        " JOIN latest_metrics f2 ON f2.run_key = r.run_key AND f2.key = $4 AND f2.value > $5 ",
+        "WHERE r.experiment_id = $6 AND (EXISTS (SELECT 1 FROM tags kv WHERE kv.run_key = r.run_key AND kv.key = $7 \
+         AND kv.value ILIKE $8 ESCAPE '') OR EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_key = r.run_key \
          AND m.key = $9 AND (m.is_nan = 1 OR m.value <> $10)))",
         "ORDER BY CASE WHEN o0.value IS NULL THEN 1 ELSE 0 END, o0.value COLLATE \"C\" ASC, r.start_time DESC, \
          r.run_uuid COLLATE \"C\" ASC LIMIT $11 OFFSET $12",
@@ -912,14 +926,14 @@ fn big_db(runs: usize) -> Connection {
     {
         let mut run = conn
             .prepare(
-                "INSERT INTO runs VALUES (?1, 1, ?1, 'u', 'FINISHED', ?2, NULL, NULL, 'active', 'file:///x')",
+                "INSERT INTO runs VALUES (?1, 1, ?1, 'u', 'FINISHED', ?2, NULL, NULL, 'active', 'file:///x', ?2 + 1)",
             )
             .unwrap();
         let mut param = conn
-            .prepare("INSERT INTO params VALUES (?1, ?2, ?3)")
+            .prepare("INSERT INTO params SELECT run_key, ?2, ?3 FROM runs WHERE run_uuid = ?1")
             .unwrap();
         let mut metric = conn
-            .prepare("INSERT INTO latest_metrics VALUES (?1, ?2, ?3, 0, 0, 0)")
+            .prepare("INSERT INTO latest_metrics SELECT run_key, ?2, ?3, 0, 0, 0 FROM runs WHERE run_uuid = ?1")
             .unwrap();
         for i in 0..runs {
             let id = format!("{:032x}", (i as u128).wrapping_mul(0x9e3779b97f4a7c15));

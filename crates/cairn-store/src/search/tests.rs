@@ -1,9 +1,7 @@
 //! Search SQL against a real in-memory SQLite database built from the
 //! migration: table-driven filters and orders with exact id lists, a
-//! property test against the reference evaluator, query plans, and a timing
-//! probe at 10,000 runs.
-
-use std::time::Instant;
+//! property test against the reference evaluator, and query plans. (Timing
+//! lives in the benchmark program, `cairn-bench tracking`, not in tests.)
 
 use cairn_core::search::{ExperimentFilter, ExperimentOrder, RunFilter, RunOrder};
 use cairn_core::store::{ExperimentSearch, RunSearch};
@@ -1038,86 +1036,5 @@ fn query_plans_use_indexes_not_table_scans() {
             !p.contains("TEMP B-TREE"),
             "default order needs no sort:\n{p}"
         );
-    }
-}
-
-/// Nanoseconds this thread has spent on a CPU (Linux), so timings are not
-/// inflated by other processes on a busy machine; `None` elsewhere.
-fn thread_cpu_ns() -> Option<u64> {
-    std::fs::read_to_string("/proc/thread-self/schedstat")
-        .ok()?
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
-}
-
-/// Wall time and on-CPU time of `f`, best of `n` runs.
-fn best_of<T>(
-    n: usize,
-    mut f: impl FnMut() -> T,
-) -> (std::time::Duration, Option<std::time::Duration>) {
-    let mut wall = std::time::Duration::MAX;
-    let mut cpu: Option<std::time::Duration> = None;
-    for _ in 0..n {
-        let (t, c) = (Instant::now(), thread_cpu_ns());
-        std::hint::black_box(f());
-        wall = wall.min(t.elapsed());
-        if let (Some(c0), Some(c1)) = (c, thread_cpu_ns()) {
-            let d = std::time::Duration::from_nanos(c1 - c0);
-            cpu = Some(cpu.map_or(d, |best| best.min(d)));
-        }
-    }
-    (wall, cpu)
-}
-
-/// Timing at the brief's scale; run with
-/// `cargo test -p cairn-store --release -- --ignored --nocapture benchmark`.
-#[test]
-#[ignore = "timing probe, run by hand in release mode"]
-fn benchmark_10k_runs() {
-    let t = Instant::now();
-    let conn = big_db(10_000);
-    eprintln!("built 10,000 runs in {:?}", t.elapsed());
-    let searches = [
-        (
-            "brief: metrics.m1 > 0.5 and params.p1 = 'a' by metrics.m2 DESC",
-            benchmark_search(),
-        ),
-        (
-            "no filter, default order",
-            run_search(&[1], "", &[], ViewType::ActiveOnly),
-        ),
-        (
-            "OR: metrics.m1 > 0.9 or params.p1 = 'a' by params.p2",
-            run_search(
-                &[1],
-                "metrics.m1 > 0.9 or params.p1 = 'a'",
-                &["params.p2"],
-                ViewType::ActiveOnly,
-            ),
-        ),
-    ];
-    for analyzed in [false, true] {
-        if analyzed {
-            // What a store should run at connection open (SQLite >= 3.46):
-            // analyses every table that lacks statistics, with a time limit.
-            conn.execute_batch("PRAGMA optimize=0x10002").unwrap();
-            let stats: i64 = conn
-                .query_row("SELECT count(*) FROM sqlite_stat1", [], |r| r.get(0))
-                .unwrap();
-            eprintln!("PRAGMA optimize wrote {stats} sqlite_stat1 rows");
-        }
-        for (label, q) in &searches {
-            let n = run_ids_page(&conn, q, 0, 1001).unwrap().len();
-            let (wall, cpu) = best_of(15, || run_ids_page(&conn, q, 0, 1001).unwrap());
-            eprintln!(
-                "analyzed={analyzed} {label}: {n} ids, best wall {wall:?}, best on-CPU {cpu:?}"
-            );
-            eprintln!(
-                "  {}",
-                plan(&conn, &run_query(Dialect::Sqlite, q, 0, 1001).unwrap()).replace('\n', "\n  ")
-            );
-        }
     }
 }

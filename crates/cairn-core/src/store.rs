@@ -119,6 +119,18 @@ pub struct ChartPoints {
     pub summarized: bool,
 }
 
+impl ChartPoints {
+    /// A chart of every point of a history (`(timestamp, step, value)`).
+    pub fn whole_history(points: Vec<(TimestampMs, i64, f64)>) -> ChartPoints {
+        ChartPoints {
+            total_points: points.len() as u64,
+            first_time: points.iter().map(|p| p.0).min(),
+            points,
+            summarized: false,
+        }
+    }
+}
+
 /// Page through every active run of `search` (used by default methods).
 fn for_each_run(
     store: &(impl TrackingStore + ?Sized),
@@ -209,13 +221,7 @@ pub trait TrackingStore: Send + Sync + 'static {
         min_blocks: usize,
     ) -> Result<ChartPoints> {
         let _ = min_blocks;
-        let points = self.metric_points(run_id, key)?;
-        Ok(ChartPoints {
-            total_points: points.len() as u64,
-            first_time: points.iter().map(|p| p.0).min(),
-            points,
-            summarized: false,
-        })
+        Ok(ChartPoints::whole_history(self.metric_points(run_id, key)?))
     }
 
     /// Active-run count and latest run start of each experiment (UI

@@ -101,11 +101,5 @@ pub(crate) fn metric_chart_points(
             summarized: true,
         });
     }
-    let points = metric_points(conn, run, key)?;
-    Ok(ChartPoints {
-        total_points: points.len() as u64,
-        first_time: points.iter().map(|p| p.0).min(),
-        points,
-        summarized: false,
-    })
+    Ok(ChartPoints::whole_history(metric_points(conn, run, key)?))
 }

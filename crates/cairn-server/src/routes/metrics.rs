@@ -58,10 +58,9 @@ async fn history(
     if max_results.is_none() && req.page_token.is_none() {
         // The whole history (the common call): the store's lean point read
         // and a direct encode, with the key written from one shared string.
-        let (key, points) = state
+        let (points, key) = state
             .with_store(move |s| Ok((s.metric_points(&run_id, &key)?, key)))
-            .await
-            .map(|(points, key)| (key, points))?;
+            .await?;
         let body = MetricPointsDto {
             key: &key,
             points: &points,

@@ -123,49 +123,17 @@ impl Algo {
     pub fn from_name(name: &str) -> Option<Algo> {
         Some(match name {
             "default" | "cairn" | "auto" => Algo::Default,
-            // Ablations of the default sampler's portfolio.
-            "default-tpe-only" => Algo::DefaultWith(cairn::CairnConfig {
-                local_search: false,
-                anneal: false,
-                coordinate: false,
-                ..Default::default()
-            }),
-            "default-no-anneal" => Algo::DefaultWith(cairn::CairnConfig {
-                anneal: false,
-                ..Default::default()
-            }),
-            "default-no-local" => Algo::DefaultWith(cairn::CairnConfig {
-                local_search: false,
-                ..Default::default()
-            }),
-            // The portfolio plus a CMA-ES arm.
-            "default-cma" => Algo::DefaultWith(cairn::CairnConfig {
-                cma: true,
-                ..Default::default()
-            }),
-            // CMA-ES in place of the 1/5-rule local arm.
-            "default-cma-no-local" => Algo::DefaultWith(cairn::CairnConfig {
-                cma: true,
-                local_search: false,
-                ..Default::default()
-            }),
-            // `default+flag+…`: the default sampler with options switched,
-            // for ablations (`cma`, `no-local`, `no-anneal`, `no-coord`,
-            // `graded`, `gen`).
+            // Named ablations of the default sampler's portfolio, kept as
+            // short spellings of the `default+flag` form below.
+            "default-tpe-only" => return Algo::default_with_flags("no-local+no-anneal+no-coord"),
+            "default-no-anneal" => return Algo::default_with_flags("no-anneal"),
+            "default-no-local" => return Algo::default_with_flags("no-local"),
+            // The portfolio plus a CMA-ES arm, or CMA-ES in place of the
+            // 1/5-rule local arm.
+            "default-cma" => return Algo::default_with_flags("cma"),
+            "default-cma-no-local" => return Algo::default_with_flags("cma+no-local"),
             s if s.starts_with("default+") => {
-                let mut c = cairn::CairnConfig::default();
-                for flag in s["default+".len()..].split('+') {
-                    match flag {
-                        "cma" => c.cma = true,
-                        "no-local" => c.local_search = false,
-                        "no-anneal" => c.anneal = false,
-                        "graded" => c.graded_reward = true,
-                        "gen" => c.cma_generations = true,
-                        "no-coord" => c.coordinate = false,
-                        _ => return None,
-                    }
-                }
-                Algo::DefaultWith(c)
+                return Algo::default_with_flags(&s["default+".len()..]);
             }
             "rand" | "random" => Algo::Random,
             "tpe" => Algo::Tpe(Default::default()),
@@ -173,6 +141,23 @@ impl Algo {
             "grid" => Algo::Grid,
             _ => return None,
         })
+    }
+    /// `default+flag+…`: the default sampler with options switched, for
+    /// ablations (`cma`, `no-local`, `no-anneal`, `no-coord`, `graded`, `gen`).
+    fn default_with_flags(flags: &str) -> Option<Algo> {
+        let mut c = cairn::CairnConfig::default();
+        for flag in flags.split('+') {
+            match flag {
+                "cma" => c.cma = true,
+                "no-local" => c.local_search = false,
+                "no-anneal" => c.anneal = false,
+                "graded" => c.graded_reward = true,
+                "gen" => c.cma_generations = true,
+                "no-coord" => c.coordinate = false,
+                _ => return None,
+            }
+        }
+        Some(Algo::DefaultWith(c))
     }
     /// Builds the sampler for a space.
     pub fn build(&self, space: &Space) -> Result<Box<dyn Sampler>> {

@@ -111,15 +111,23 @@ fn parallel_evaluates_exactly_max_evals() {
         let mut t = Trials::new();
         let f = |p: &Value| {
             calls.fetch_add(1, Ordering::SeqCst);
-            // The whole point: the default sampler's coordinate arm keeps
-            // all but one parameter of the incumbent.
             seen.lock().unwrap().insert(format!("{p:?}"));
             std::thread::yield_now();
-            obj(p)
+            let (x, y) = (p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap());
+            x * x + y * y
         };
+        // Continuous parameters only: no sampler proposes the same point
+        // twice, so a repeated point can only mean a trial dispatched twice.
+        // (A quantized parameter may legitimately be redrawn to a value
+        // already tried, which made this check depend on trial timing.)
+        let continuous = Space::new(Expr::map([
+            ("x", hp::uniform("x", -5.0, 5.0)),
+            ("y", hp::uniform("y", -5.0, 5.0)),
+        ]))
+        .unwrap();
         fmin(
             f,
-            &space(),
+            &continuous,
             &mut t,
             quiet().max_evals(57).seed(4).parallelism(par),
         )

@@ -3,7 +3,9 @@
 //! A Spark-MLlib-style machine-learning library, usable on its own (it depends
 //! on no other Cairn crate and on no tracking code):
 //!
-//! - [`data`]: the dense [`Dataset`], seeded splits, k-fold and stratified k-fold;
+//! - [`data`]: the dense [`Dataset`] and seeded train/test splits;
+//! - [`folds`]: k-fold and stratified k-fold, shuffled by Cairn's generator or,
+//!   for scikit-learn's exact folds, by numpy's legacy `RandomState`;
 //! - [`io`]: LIBSVM/svmlight and CSV readers (gzip detected automatically);
 //! - [`param`]: named typed params, [`ParamMap`], [`ParamGridBuilder`], the
 //!   linfa-style [`ParamGuard`] (raw params → `check()` → valid params);
@@ -54,6 +56,7 @@ pub mod data;
 pub mod error;
 pub mod evaluation;
 pub mod feature;
+pub mod folds;
 pub mod io;
 pub mod linear;
 pub mod param;
@@ -72,12 +75,13 @@ pub use tuning::CvObserver;
 
 /// Everything needed for typical use.
 pub mod prelude {
-    pub use crate::data::{Dataset, Fold, KFold, StratifiedKFold, train_test_split};
+    pub use crate::data::{Dataset, train_test_split};
     pub use crate::error::{MlError, Result};
     pub use crate::evaluation::{
         BinaryClassificationEvaluator, Evaluator, MulticlassClassificationEvaluator,
     };
     pub use crate::feature::{Binarizer, StandardScaler, StringIndexer};
+    pub use crate::folds::{Fold, FoldRng, KFold, StratifiedKFold};
     pub use crate::io::{CsvOptions, LibsvmOptions, read_csv, read_libsvm};
     pub use crate::linear::LogisticRegression;
     pub use crate::param::{
@@ -92,6 +96,6 @@ pub mod prelude {
     };
     pub use crate::tuning::{
         CandidateResult, CrossValidator, CvObserver, FoldKind, TrainValidationSplit,
-        cross_val_score, make_folds,
+        cross_val_score, make_folds, make_folds_with,
     };
 }

@@ -9,9 +9,10 @@
 //! in candidate order. All params (every grid cell) are checked before the
 //! first fit, so a bad grid fails fast and nothing is reported as done.
 
-use crate::data::{Dataset, Fold, KFold, StratifiedKFold, shuffled_split};
+use crate::data::{Dataset, shuffled_split};
 use crate::error::{MlError, Result};
 use crate::evaluation::Evaluator;
+use crate::folds::{Fold, FoldRng, KFold, StratifiedKFold};
 use crate::param::{ParamMap, ParamValue};
 use crate::traits::{Estimator, Transformer};
 use rayon::prelude::*;
@@ -67,31 +68,37 @@ pub enum FoldKind {
     Stratified,
 }
 
-/// Folds for `data` by `kind`.
+/// Folds for `data` by `kind`, shuffled (where `kind` shuffles) by Cairn's
+/// generator. See [`make_folds_with`] to choose the generator.
 pub fn make_folds(data: &Dataset, k: usize, kind: FoldKind, seed: u64) -> Result<Vec<Fold>> {
+    make_folds_with(data, k, kind, seed, FoldRng::Cairn)
+}
+
+/// Folds for `data` by `kind`, shuffled by `rng`. With [`FoldRng::NumpyLegacy`],
+/// [`FoldKind::Shuffled`] is scikit-learn's `KFold(k, shuffle=True,
+/// random_state=seed)` and [`FoldKind::StratifiedShuffled`] its
+/// `StratifiedKFold(k, shuffle=True, random_state=seed)`, row for row.
+pub fn make_folds_with(
+    data: &Dataset,
+    k: usize,
+    kind: FoldKind,
+    seed: u64,
+    rng: FoldRng,
+) -> Result<Vec<Fold>> {
+    let shuffle = matches!(kind, FoldKind::Shuffled | FoldKind::StratifiedShuffled);
     match kind {
-        FoldKind::Shuffled => KFold {
+        FoldKind::Shuffled | FoldKind::Ordered => KFold {
             k,
-            shuffle: true,
+            shuffle,
             seed,
+            rng,
         }
         .split(data.n_rows()),
-        FoldKind::Ordered => KFold {
+        FoldKind::StratifiedShuffled | FoldKind::Stratified => StratifiedKFold {
             k,
-            shuffle: false,
+            shuffle,
             seed,
-        }
-        .split(data.n_rows()),
-        FoldKind::StratifiedShuffled => StratifiedKFold {
-            k,
-            shuffle: true,
-            seed,
-        }
-        .split(data.require_label()?),
-        FoldKind::Stratified => StratifiedKFold {
-            k,
-            shuffle: false,
-            seed,
+            rng,
         }
         .split(data.require_label()?),
     }
@@ -105,6 +112,7 @@ pub struct CrossValidator<'e, E: Estimator> {
     evaluator: &'e dyn Evaluator,
     num_folds: usize,
     fold_kind: FoldKind,
+    fold_rng: FoldRng,
     seed: u64,
     parallelism: usize,
     collect_sub_models: bool,
@@ -137,7 +145,9 @@ impl<M: Transformer> Transformer for CrossValidatorModel<M> {
 
 impl<'e, E: Estimator> CrossValidator<'e, E> {
     /// A validator with Spark's defaults: 3 folds, seed 42, parallelism 1, no sub-models,
-    /// shuffled folds.
+    /// shuffled folds drawn by Cairn's generator ([`FoldRng::Cairn`]; Spark's own
+    /// folds come from its per-row random numbers, which no other library shares,
+    /// so neither generator reproduces Spark's folds).
     pub fn new(estimator: E, param_maps: Vec<ParamMap>, evaluator: &'e dyn Evaluator) -> Self {
         CrossValidator {
             estimator,
@@ -145,6 +155,7 @@ impl<'e, E: Estimator> CrossValidator<'e, E> {
             evaluator,
             num_folds: 3,
             fold_kind: FoldKind::Shuffled,
+            fold_rng: FoldRng::Cairn,
             seed: 42,
             parallelism: 1,
             collect_sub_models: false,
@@ -158,6 +169,16 @@ impl<'e, E: Estimator> CrossValidator<'e, E> {
     /// Sets the fold assignment.
     pub fn fold_kind(mut self, kind: FoldKind) -> Self {
         self.fold_kind = kind;
+        self
+    }
+    /// Sets the generator that shuffles rows into folds. [`FoldRng::NumpyLegacy`]
+    /// makes `seed` mean what scikit-learn's `random_state` means: the folds of
+    /// `KFold(numFolds, shuffle=True, random_state=seed)` (or of
+    /// `StratifiedKFold` with [`FoldKind::StratifiedShuffled`]), for comparing
+    /// with, or porting from, a scikit-learn model selection. The seed must
+    /// then be in `0..=2^32-1`, as numpy requires.
+    pub fn fold_rng(mut self, rng: FoldRng) -> Self {
+        self.fold_rng = rng;
         self
     }
     /// Sets `seed`.
@@ -197,7 +218,13 @@ impl<'e, E: Estimator> CrossValidator<'e, E> {
             data,
             observer,
             || {
-                let folds = make_folds(data, self.num_folds, self.fold_kind, self.seed)?;
+                let folds = make_folds_with(
+                    data,
+                    self.num_folds,
+                    self.fold_kind,
+                    self.seed,
+                    self.fold_rng,
+                )?;
                 Ok(folds
                     .par_iter()
                     .map(|f| (data.select(&f.train), data.select(&f.test)))

@@ -3,6 +3,7 @@
 mod integration {
     mod agreement;
     mod datasets;
+    mod folds;
     mod persistence;
     mod selection;
     mod support;

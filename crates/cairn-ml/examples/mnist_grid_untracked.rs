@@ -3,10 +3,15 @@
 //! maxDepth × maxBins, judged by weightedPrecision; the best model is refitted
 //! on all training rows and scored on the test set.
 //!
+//! The folds are scikit-learn's `KFold(3, shuffle=True, random_state=42)` by
+//! default (`--folds sklearn`, i.e. [`FoldRng::NumpyLegacy`]), the folds of
+//! the reference table in shared/bench/ml-reference.md, so each cell compares
+//! like with like; `--folds cairn` uses Cairn's own generator instead.
+//!
 //! ```text
 //! cargo run --release -p cairn-ml --example mnist_grid_untracked -- \
 //!     [--data DIR] [--depths 2,4,6,8,10] [--bins 2,4,16,32] [--parallelism 1]
-//!     [--fold-seed 42] [--tree-seed N]
+//!     [--folds sklearn|cairn] [--fold-seed 42] [--tree-seed N]
 //! ```
 
 use cairn_ml::evaluation::MulticlassClassificationEvaluator;
@@ -77,6 +82,14 @@ fn main() -> Result<()> {
     let fold_seed: u64 = arg("--fold-seed")
         .and_then(|s| s.parse().ok())
         .unwrap_or(42);
+    let fold_rng = match arg("--folds").as_deref() {
+        None | Some("sklearn") => FoldRng::NumpyLegacy,
+        Some("cairn") => FoldRng::Cairn,
+        Some(other) => {
+            return Err(MlError::param("--folds", other, "must be sklearn or cairn"));
+        }
+    };
+    println!("folds: 3, seed {fold_seed}, generator {fold_rng:?}");
     let mut tree = DecisionTreeClassifier::new();
     if let Some(s) = arg("--tree-seed").and_then(|s| s.parse().ok()) {
         tree = tree.seed(s);
@@ -97,6 +110,7 @@ fn main() -> Result<()> {
     let cv = CrossValidator::new(pipeline, grid, &evaluator)
         .num_folds(3)
         .seed(fold_seed)
+        .fold_rng(fold_rng)
         .parallelism(parallelism);
     let t = Instant::now();
     let model = cv.fit_with(&train, &progress)?;

@@ -348,6 +348,11 @@ impl CairnSampler {
             c.improved.truncate(row);
             c.best_before.truncate(row);
             c.first_of.clear();
+            for r in 0..row {
+                c.first_of
+                    .entry(key_of(&c.raw[r * p..(r + 1) * p]))
+                    .or_insert(r);
+            }
             c.dup_sq = 0.0;
             c.dup_n = 0;
             c.elite.truncate(row);
@@ -1362,6 +1367,111 @@ impl CairnSampler {
     }
 }
 
+/// Attempts of an arm before its proposal is replaced by prior draws.
+const ARM_RETRIES: usize = 8;
+/// Prior draws tried before a repeated point is accepted (a finite space
+/// that is (nearly) exhausted).
+const PRIOR_RETRIES: usize = 64;
+
+/// Pending points: with the finished points
+/// (`Cache::first_of`) the points a new proposal must differ from, since
+/// repeating one would waste an evaluation. On quantized, integer and
+/// categorical parameters the arms produce such repeats easily (the
+/// coordinate arm redraws one integer of the incumbent; a clipped local or
+/// CMA-ES step lands on the same grid point).
+struct InFlight(std::collections::HashSet<Vec<u64>>);
+
+impl InFlight {
+    fn new(history: &History<'_>) -> Self {
+        InFlight(
+            history
+                .obs
+                .iter()
+                .filter(|o| matches!(o.state, ObsState::Pending))
+                .map(|o| key_of(o.vals))
+                .collect(),
+        )
+    }
+}
+
+impl CairnSampler {
+    /// `a` equals a finished or pending point.
+    fn is_known(&self, a: &[Option<f64>], in_flight: &InFlight) -> bool {
+        let k = key_of(a);
+        self.cache.first_of.contains_key(&k) || in_flight.0.contains(&k)
+    }
+
+    /// A prior draw that is not a known point (bounded retries; the last
+    /// draw is kept when the space looks exhausted).
+    fn fresh_prior_draw(&self, space: &Space, in_flight: &InFlight, rng: &mut Rng) -> Assignment {
+        let mut a = space.sample(rng);
+        for _ in 1..PRIOR_RETRIES {
+            if !self.is_known(&a, in_flight) {
+                break;
+            }
+            a = space.sample(rng);
+        }
+        a
+    }
+}
+
+impl CairnSampler {
+    /// One proposal of `arm` (TPE when the arm does not apply).
+    fn propose_once(
+        &mut self,
+        arm: u8,
+        space: &Space,
+        history: &History<'_>,
+        rng: &mut Rng,
+    ) -> (Assignment, u8) {
+        let proposal = match arm {
+            ARM_CMA => self.cma_propose(space, rng),
+            ARM_LOCAL => self.local(space, rng),
+            ARM_ANNEAL => self.anneal(space, rng),
+            ARM_COORD => self.coordinate(space, rng),
+            _ => None,
+        };
+        match proposal {
+            Some(a) => (a, arm),
+            None => {
+                let pending: Vec<&[Option<f64>]> = history
+                    .obs
+                    .iter()
+                    .filter(|o| matches!(o.state, ObsState::Pending))
+                    .map(|o| o.vals)
+                    .collect();
+                (self.tpe(space, &pending, rng), ARM_TPE)
+            }
+        }
+    }
+
+    /// A proposal of `arm` that is not a known point: the arm is asked
+    /// again up to `ARM_RETRIES` times, then a fresh prior draw (tagged as
+    /// no arm, so the bandit neither credits nor blames the arm) is used.
+    fn propose_new(
+        &mut self,
+        arm: u8,
+        space: &Space,
+        history: &History<'_>,
+        in_flight: &InFlight,
+        rng: &mut Rng,
+    ) -> (Assignment, u8) {
+        for _ in 0..ARM_RETRIES {
+            let (a, used) = self.propose_once(arm, space, history, rng);
+            if !self.is_known(&a, in_flight) {
+                return (a, used);
+            }
+            if used == ARM_CMA {
+                // the rejected draw is not a member of the generation
+                if let Some(c) = self.cma.as_mut() {
+                    c.asked = c.asked.saturating_sub(1);
+                }
+            }
+        }
+        (self.fresh_prior_draw(space, in_flight, rng), NO_ARM)
+    }
+}
+
 impl Sampler for CairnSampler {
     fn name(&self) -> &'static str {
         "default"
@@ -1375,47 +1485,31 @@ impl Sampler for CairnSampler {
     ) -> Option<Assignment> {
         self.sync(space, history);
         self.cma_tell();
+        let in_flight = InFlight::new(history);
         let out = if self.cache.n < self.cfg.n_startup || self.cache.sorted.is_empty() {
-            (space.sample(rng), NO_ARM)
+            (self.fresh_prior_draw(space, &in_flight, rng), NO_ARM)
         } else {
             let arm = if self.cma_generation_open() {
                 ARM_CMA
             } else {
                 self.choose_arm(rng)
             };
-            let proposal = match arm {
-                ARM_CMA => self.cma_propose(space, rng),
-                // Once the step size has collapsed, evaluate the incumbent
-                // again (once): if the two losses differ the objective is
-                // noisy and the step-size rule accounts for it. Not with
-                // trials in flight: parallel searches never get a duplicate
-                // point (their noise estimate uses natural repeats only).
-                ARM_LOCAL
-                    if self.replicates == 0
-                        && history.len() == self.cache.n
-                        && self.local_scale() < 1e-2 =>
-                {
-                    self.replicates += 1;
-                    let b = self.cache.sorted[0] as usize;
-                    let p = space.len();
-                    Some(self.cache.raw[b * p..(b + 1) * p].to_vec())
-                }
-                ARM_LOCAL => self.local(space, rng),
-                ARM_ANNEAL => self.anneal(space, rng),
-                ARM_COORD => self.coordinate(space, rng),
-                _ => None,
-            };
-            match proposal {
-                Some(a) => (a, arm),
-                None => {
-                    let pending: Vec<&[Option<f64>]> = history
-                        .obs
-                        .iter()
-                        .filter(|o| matches!(o.state, ObsState::Pending))
-                        .map(|o| o.vals)
-                        .collect();
-                    (self.tpe(space, &pending, rng), ARM_TPE)
-                }
+            // Once the step size has collapsed, evaluate the incumbent again
+            // (once): if the two losses differ the objective is noisy and the
+            // step-size rule accounts for it. This is the only repeated point
+            // the sampler proposes on purpose, and never with trials in
+            // flight (their noise estimate uses natural repeats only).
+            if arm == ARM_LOCAL
+                && self.replicates == 0
+                && history.len() == self.cache.n
+                && self.local_scale() < 1e-2
+            {
+                self.replicates += 1;
+                let b = self.cache.sorted[0] as usize;
+                let p = space.len();
+                (self.cache.raw[b * p..(b + 1) * p].to_vec(), ARM_LOCAL)
+            } else {
+                self.propose_new(arm, space, history, &in_flight, rng)
             }
         };
         if self.proposed.len() >= 4096 {
@@ -1552,6 +1646,81 @@ mod arm_tests {
                     },
                 })
                 .collect(),
+        }
+    }
+
+    /// Three integers in 0..=4 (125 points), a categorical, and a history
+    /// with pending trials: every arm proposes repeats easily here.
+    fn finite_space() -> Space {
+        Space::new(Expr::map([
+            ("a", hp::uniformint("a", 0.0, 4.0)),
+            ("b", hp::uniformint("b", 0.0, 4.0)),
+            ("c", hp::quniform("c", 0.0, 8.0, 2.0)),
+            ("k", hp::choice("k", ["p", "q"])),
+        ]))
+        .unwrap()
+    }
+
+    fn finite_loss(a: &Assignment) -> f64 {
+        let v = |i: usize| a[i].unwrap();
+        (v(0) - 2.0).powi(2) + (v(1) - 1.0).powi(2) + (v(2) - 4.0).abs() + v(3)
+    }
+
+    #[test]
+    fn no_point_is_proposed_twice_in_a_small_finite_space() {
+        for seed in 0..5 {
+            let space = finite_space();
+            let mut s = CairnSampler::new(&space, CairnConfig::default());
+            let mut rng = math::rng_from_seed(seed);
+            let mut pts: Vec<Assignment> = Vec::new();
+            let mut losses: Vec<f64> = Vec::new();
+            // 150 of the 250 points: late proposals crowd a nearly
+            // exhausted neighbourhood of the optimum.
+            for _ in 0..150 {
+                let a = s
+                    .suggest(&space, &history(&pts, &losses), &mut rng)
+                    .unwrap();
+                losses.push(finite_loss(&a));
+                pts.push(a);
+            }
+            let distinct: std::collections::HashSet<Vec<u64>> =
+                pts.iter().map(|a| key_of(a)).collect();
+            // the one deliberate re-evaluation of the incumbent (noise check)
+            // is the only allowed repeat
+            assert_eq!(
+                distinct.len() + s.replicates as usize,
+                pts.len(),
+                "seed {seed}: {} repeats, {} deliberate",
+                pts.len() - distinct.len(),
+                s.replicates
+            );
+        }
+    }
+
+    #[test]
+    fn proposals_differ_from_pending_points() {
+        let space = finite_space();
+        let mut s = CairnSampler::new(&space, CairnConfig::default());
+        let mut rng = math::rng_from_seed(11);
+        let mut pts: Vec<Assignment> = Vec::new();
+        let mut losses: Vec<f64> = Vec::new();
+        for _ in 0..100 {
+            // four trials in flight at every suggestion
+            let a = {
+                let mut h = history(&pts, &losses);
+                let n_fin = pts.len().saturating_sub(4);
+                for o in &mut h.obs[n_fin..] {
+                    o.state = ObsState::Pending;
+                }
+                s.suggest(&space, &h, &mut rng).unwrap()
+            };
+            assert!(
+                !pts.iter().any(|p| key_of(p) == key_of(&a)),
+                "repeat of a finished or pending point at trial {}",
+                pts.len()
+            );
+            losses.push(finite_loss(&a));
+            pts.push(a);
         }
     }
 

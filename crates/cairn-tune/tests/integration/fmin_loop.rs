@@ -46,14 +46,18 @@ fn reproducible_from_seed_for_every_algo() {
         Algo::Random,
         Algo::Tpe(Default::default()),
         Algo::Anneal(Default::default()),
+        // the opt-in CMA-ES arm with whole generations
+        Algo::from_name("default+cma+genlead").unwrap(),
     ] {
+        // long enough for every arm of the default sampler, repeat
+        // rejections on the quantized `k` and several CMA-ES generations
         let run = |seed| {
             let mut t = Trials::new();
             fmin(
                 obj,
                 &space(),
                 &mut t,
-                quiet().algo(algo.clone()).max_evals(40).seed(seed),
+                quiet().algo(algo.clone()).max_evals(120).seed(seed),
             )
             .unwrap();
             t

@@ -1501,9 +1501,21 @@ impl CairnSampler {
                 return (a, used);
             }
             if used == ARM_CMA {
-                // the rejected draw is not a member of the generation
+                // The ES drew (after rounding or clipping) a point that was
+                // already evaluated: its fitness is known, so that row
+                // counts as a member of the generation without a new
+                // evaluation (the generation still completes on a
+                // quantized space where the ES has converged). A pending
+                // point's fitness is not known yet: that draw is dropped.
+                let row = self.cache.first_of.get(&key_of(&a)).copied();
                 if let Some(c) = self.cma.as_mut() {
-                    c.asked = c.asked.saturating_sub(1);
+                    match row {
+                        Some(r) => c.members.push(r),
+                        None => c.asked = c.asked.saturating_sub(1),
+                    }
+                }
+                if row.is_some() {
+                    self.cma_tell();
                 }
             }
         }
@@ -1738,6 +1750,37 @@ mod arm_tests {
                 s.replicates
             );
         }
+    }
+
+    #[test]
+    fn cma_generations_keep_completing_on_a_finite_space() {
+        // Once the ES has converged on a grid point its draws round to
+        // evaluated points; those count as members with known fitness, so
+        // generations (and restarts) go on instead of stalling.
+        let space = finite_space();
+        let cfg = CairnConfig {
+            cma: true,
+            cma_generations: true,
+            ..CairnConfig::default()
+        };
+        let mut s = CairnSampler::new(&space, cfg);
+        let mut rng = math::rng_from_seed(2);
+        let mut pts: Vec<Assignment> = Vec::new();
+        let mut losses: Vec<f64> = Vec::new();
+        let mut epochs = Vec::new();
+        for _ in 0..200 {
+            let a = s
+                .suggest(&space, &history(&pts, &losses), &mut rng)
+                .unwrap();
+            losses.push(finite_loss(&a));
+            pts.push(a);
+            epochs.push(s.cma_epoch);
+        }
+        // λ = 7 here: whole generations over most of the run. (When drawn
+        // evaluated points were merely dropped, the run stalled at 6.)
+        assert!(epochs[199] >= 15, "{:?}", &epochs[100..]);
+        let distinct: std::collections::HashSet<Vec<u64>> = pts.iter().map(|a| key_of(a)).collect();
+        assert_eq!(distinct.len() + s.replicates as usize, pts.len());
     }
 
     #[test]

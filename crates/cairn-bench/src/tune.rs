@@ -200,6 +200,87 @@ fn rot_ellipsoid(p: &Value) -> f64 {
         .sum()
 }
 
+/// A fixed offset of R^10 (seeded uniform in `[-r, r]`), so that the
+/// shifted problems do not have their optimum at the centre of the box,
+/// where a search that starts in the middle would find it for free.
+fn offset10(seed: u64, r: f64) -> Vec<f64> {
+    let mut rng = cairn_tune::math::rng_from_seed(seed);
+    (0..10)
+        .map(|_| cairn_tune::math::uniform(&mut rng, -r, r))
+        .collect()
+}
+
+fn ackley_offset() -> &'static [f64] {
+    static O: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    O.get_or_init(|| offset10(7_001, 4.0))
+}
+
+fn rastrigin_offset() -> &'static [f64] {
+    static O: std::sync::OnceLock<Vec<f64>> = std::sync::OnceLock::new();
+    O.get_or_init(|| offset10(7_002, 2.0))
+}
+
+/// Out of suite: Ackley on [-10, 10]^10, optimum shifted off the centre.
+fn shifted_ackley(p: &Value) -> f64 {
+    let z: Vec<f64> = xs(p, 10)
+        .iter()
+        .zip(ackley_offset())
+        .map(|(x, o)| x - o)
+        .collect();
+    let n = z.len() as f64;
+    let sq = z.iter().map(|v| v * v).sum::<f64>() / n;
+    let cs = z.iter().map(|v| (2.0 * PI * v).cos()).sum::<f64>() / n;
+    (-20.0 * (-0.2 * sq.sqrt()).exp() - cs.exp() + 20.0 + std::f64::consts::E).max(0.0)
+}
+
+/// Out of suite: Rastrigin on [-5.12, 5.12]^10, optimum shifted off the centre.
+fn shifted_rastrigin(p: &Value) -> f64 {
+    xs(p, 10)
+        .iter()
+        .zip(rastrigin_offset())
+        .map(|(x, o)| {
+            let z = x - o;
+            z * z - 10.0 * (2.0 * PI * z).cos() + 10.0
+        })
+        .sum()
+}
+
+/// Out of suite: two coupled continuous parameters, a log-scaled one, an
+/// integer, a quantized one and a categorical, with interactions.
+fn mixed6(p: &Value) -> f64 {
+    let f = |k: &str| p[k].as_f64().unwrap();
+    let (u, v) = (f("x1") - 1.2, f("x2") + 0.7);
+    let w = f("lr").log10() + 2.3;
+    let n = (int(p, "units", 1, 50) as f64 - 17.0) / 8.0;
+    let q = (f("batch") - 45.0) / 20.0;
+    let cat = match p["act"].as_str().unwrap() {
+        "relu" => 0.0,
+        "tanh" => 0.3,
+        _ => 0.8,
+    };
+    u * u + v * v + 0.8 * u * v + w * w + 0.6 * w * n + n * n + q * q + cat
+}
+
+/// Out of suite: two conditional branches with correlated log-scaled
+/// parameters (an SVM-like ridge and a boosting-like `n·lr` trade-off).
+fn cond_2branch(p: &Value) -> f64 {
+    let f = |k: &str| p[k].as_f64().unwrap();
+    match p["model"].as_str().unwrap() {
+        "svm" => {
+            let (a, b) = (f("svm_c").log10() - 1.5, f("svm_gamma").log10() + 2.2);
+            0.12 + 0.02 * (a * a + b * b - 1.6 * a * b)
+        }
+        _ => {
+            let lr = f("gbm_lr");
+            let n = int(p, "gbm_n", 10, 500) as f64;
+            let depth = int(p, "gbm_depth", 2, 12) as f64;
+            0.08 + 0.03 * ((n * lr).log10() - 0.9).powi(2)
+                + 0.01 * (lr.log10() + 1.6).powi(2)
+                + 0.002 * (depth - 5.0).powi(2)
+        }
+    }
+}
+
 fn logscale(p: &Value) -> f64 {
     let (lr, wd) = (p["lr"].as_f64().unwrap(), p["wd"].as_f64().unwrap());
     let u = lr.log10() + 2.5;
@@ -376,6 +457,60 @@ fn extra_problems() -> Vec<Problem> {
             noise_sd: 0.0,
             space: || box_space(10, -5.0, 5.0),
             f: rot_ellipsoid,
+        },
+        Problem {
+            name: "shifted-ackley-10d",
+            optimum: 0.0,
+            noise_sd: 0.0,
+            space: || box_space(10, -10.0, 10.0),
+            f: shifted_ackley,
+        },
+        Problem {
+            name: "shifted-rastrigin-10d",
+            optimum: 0.0,
+            noise_sd: 0.0,
+            space: || box_space(10, -5.12, 5.12),
+            f: shifted_rastrigin,
+        },
+        Problem {
+            name: "mixed-6d",
+            optimum: 0.0,
+            noise_sd: 0.0,
+            space: || {
+                Expr::map([
+                    ("x1", hp::uniform("x1", -5.0, 5.0)),
+                    ("x2", hp::uniform("x2", -5.0, 5.0)),
+                    ("lr", hp::loguniform("lr", ln(1e-5), ln(1.0))),
+                    ("units", hp::uniformint("units", 1.0, 50.0)),
+                    ("batch", hp::quniform("batch", 0.0, 100.0, 5.0)),
+                    ("act", hp::choice("act", ["relu", "tanh", "sigmoid"])),
+                ])
+            },
+            f: mixed6,
+        },
+        Problem {
+            name: "cond-2branch",
+            optimum: 0.08,
+            noise_sd: 0.0,
+            space: || {
+                hp::choice(
+                    "model",
+                    [
+                        Expr::map([
+                            ("model", Expr::from("svm")),
+                            ("svm_c", hp::loguniform("svm_c", ln(1e-3), ln(1e3))),
+                            ("svm_gamma", hp::loguniform("svm_gamma", ln(1e-5), ln(10.0))),
+                        ]),
+                        Expr::map([
+                            ("model", Expr::from("gbm")),
+                            ("gbm_n", hp::uniformint("gbm_n", 10.0, 500.0)),
+                            ("gbm_lr", hp::loguniform("gbm_lr", ln(1e-3), ln(1.0))),
+                            ("gbm_depth", hp::uniformint("gbm_depth", 2.0, 12.0)),
+                        ]),
+                    ],
+                )
+            },
+            f: cond_2branch,
         },
     ]
 }
@@ -609,6 +744,46 @@ pub(crate) fn run(args: TuneArgs) -> Result<()> {
                             .collect::<Vec<_>>(),
                     ),
                 ),
+                (
+                    "shifted-ackley-10d",
+                    num_map(
+                        &(1..=10)
+                            .map(|j| (leak(format!("x{j}")), ackley_offset()[j - 1]))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                (
+                    "shifted-rastrigin-10d",
+                    num_map(
+                        &(1..=10)
+                            .map(|j| (leak(format!("x{j}")), rastrigin_offset()[j - 1]))
+                            .collect::<Vec<_>>(),
+                    ),
+                ),
+                ("mixed-6d", {
+                    let mut m = num_map(&[
+                        ("x1", 1.2),
+                        ("x2", -0.7),
+                        ("lr", 10f64.powf(-2.3)),
+                        ("units", 17.0),
+                        ("batch", 45.0),
+                    ]);
+                    if let Value::Map(kv) = &mut m {
+                        kv.push(("act".into(), Value::from("relu")));
+                    }
+                    m
+                }),
+                ("cond-2branch", {
+                    let mut m = num_map(&[
+                        ("gbm_lr", 10f64.powf(-1.6)),
+                        ("gbm_n", 10f64.powf(2.5)),
+                        ("gbm_depth", 5.0),
+                    ]);
+                    if let Value::Map(kv) = &mut m {
+                        kv.push(("model".into(), Value::from("gbm")));
+                    }
+                    m
+                }),
                 (
                     "hartmann6",
                     num_map(&[

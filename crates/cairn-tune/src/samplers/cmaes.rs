@@ -365,6 +365,31 @@ mod tests {
     }
 
     #[test]
+    fn solves_sphere_to_tolerance_within_budget() {
+        // 10-d sphere from distance √90 with σ = 1: well below 1e-8 within
+        // 300 generations of the default population (3,000 evaluations)
+        let d = 10;
+        let (best, s) = run_on(|x: &[f64]| x.iter().map(|v| v * v).sum(), d, 300);
+        assert!(best < 1e-8, "{best}");
+        assert!(s.mean.iter().all(|m| m.abs() < 1e-3), "{:?}", s.mean);
+    }
+
+    #[test]
+    fn restart_tests_fire_on_a_flat_objective_and_not_while_progressing() {
+        // progress on a sphere: no restart after 20 generations
+        let (_, s) = run_on(|x: &[f64]| x.iter().map(|v| v * v).sum(), 4, 20);
+        assert!(!s.should_restart(1e-12, 1e-12));
+        // flat: every generation's best is equal, so TolFun fires once the
+        // history of 10 + ⌈30d/λ⌉ generations is full, not before
+        let d = 4;
+        let hist = 10 + (30.0 * d as f64 / Cma::default_lambda(d) as f64).ceil() as usize;
+        let (_, s) = run_on(|_: &[f64]| 1.0, d, hist - 1);
+        assert!(!s.should_restart(1e-12, 1e-12));
+        let (_, s) = run_on(|_: &[f64]| 1.0, d, hist);
+        assert!(s.should_restart(1e-12, 1e-12));
+    }
+
+    #[test]
     fn injected_step_is_clipped() {
         let mut s = Cma::new(vec![0.0; 2], 1.0, vec![1.0, 0.0, 0.0, 1.0], 6);
         s.tell(&[(vec![100.0, 0.0], -1.0, true)]);

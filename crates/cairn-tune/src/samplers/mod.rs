@@ -143,7 +143,8 @@ impl Algo {
         })
     }
     /// `default+flag+…`: the default sampler with options switched, for
-    /// ablations (`cma`, `no-local`, `no-anneal`, `no-coord`, `graded`, `gen`).
+    /// ablations (`cma`, `no-local`, `no-anneal`, `no-coord`, `graded`, `gen`,
+    /// `genlead`, `cont`).
     fn default_with_flags(flags: &str) -> Option<Algo> {
         let mut c = cairn::CairnConfig::default();
         for flag in flags.split('+') {
@@ -154,6 +155,8 @@ impl Algo {
                 "graded" => c.graded_reward = true,
                 "gen" => c.cma_generations = true,
                 "no-coord" => c.coordinate = false,
+                "genlead" => c.cma_generations_when_leading = true,
+                "cont" => c.cma_continuous_only = true,
                 _ => return None,
             }
         }

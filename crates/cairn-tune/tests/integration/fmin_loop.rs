@@ -46,14 +46,18 @@ fn reproducible_from_seed_for_every_algo() {
         Algo::Random,
         Algo::Tpe(Default::default()),
         Algo::Anneal(Default::default()),
+        // the opt-in CMA-ES arm with whole generations
+        Algo::from_name("default+cma+genlead").unwrap(),
     ] {
+        // long enough for every arm of the default sampler, repeat
+        // rejections on the quantized `k` and several CMA-ES generations
         let run = |seed| {
             let mut t = Trials::new();
             fmin(
                 obj,
                 &space(),
                 &mut t,
-                quiet().algo(algo.clone()).max_evals(40).seed(seed),
+                quiet().algo(algo.clone()).max_evals(120).seed(seed),
             )
             .unwrap();
             t
@@ -103,47 +107,63 @@ fn max_evals_counts_existing_trials_and_resume_from_file() {
     assert_eq!(resumed.len(), 25);
 }
 
+/// Runs `space` with `par` workers for `n` trials and checks that every
+/// trial ran once and every evaluated point was distinct.
+fn check_parallel_distinct(space: &Space, f: fn(&Value) -> f64, n: usize, par: usize) {
+    let calls = AtomicUsize::new(0);
+    let seen = Mutex::new(HashSet::new());
+    let mut t = Trials::new();
+    let g = |p: &Value| {
+        calls.fetch_add(1, Ordering::SeqCst);
+        seen.lock().unwrap().insert(format!("{p:?}"));
+        std::thread::yield_now();
+        f(p)
+    };
+    fmin(
+        g,
+        space,
+        &mut t,
+        quiet().max_evals(n).seed(4).parallelism(par),
+    )
+    .unwrap();
+    assert_eq!(calls.load(Ordering::SeqCst), n);
+    assert_eq!(t.len(), n);
+    assert_eq!(
+        t.tids(),
+        (0..n).collect::<Vec<_>>(),
+        "no trial lost or duplicated"
+    );
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        n,
+        "every evaluated point distinct (par {par})"
+    );
+}
+
 #[test]
 fn parallel_evaluates_exactly_max_evals() {
+    let continuous = Space::new(Expr::map([
+        ("x", hp::uniform("x", -5.0, 5.0)),
+        ("y", hp::uniform("y", -5.0, 5.0)),
+    ]))
+    .unwrap();
+    fn sphere(p: &Value) -> f64 {
+        let (x, y) = (p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap());
+        x * x + y * y
+    }
+    // Quantized and integer parameters: the default sampler rejects a
+    // proposal equal to a finished *or pending* point, so the check holds
+    // whatever the timing of the trials (121 points, 57 trials).
+    let grid = Space::new(Expr::map([
+        ("x", hp::quniform("x", -5.0, 5.0, 1.0)),
+        ("y", hp::uniformint("y", -5.0, 5.0)),
+    ]))
+    .unwrap();
     for par in [2, 3, 8] {
-        let calls = AtomicUsize::new(0);
-        let seen = Mutex::new(HashSet::new());
-        let mut t = Trials::new();
-        let f = |p: &Value| {
-            calls.fetch_add(1, Ordering::SeqCst);
-            seen.lock().unwrap().insert(format!("{p:?}"));
-            std::thread::yield_now();
-            let (x, y) = (p["x"].as_f64().unwrap(), p["y"].as_f64().unwrap());
-            x * x + y * y
-        };
-        // Continuous parameters only: no sampler proposes the same point
-        // twice, so a repeated point can only mean a trial dispatched twice.
-        // (A quantized parameter may legitimately be redrawn to a value
-        // already tried, which made this check depend on trial timing.)
-        let continuous = Space::new(Expr::map([
-            ("x", hp::uniform("x", -5.0, 5.0)),
-            ("y", hp::uniform("y", -5.0, 5.0)),
-        ]))
-        .unwrap();
-        fmin(
-            f,
-            &continuous,
-            &mut t,
-            quiet().max_evals(57).seed(4).parallelism(par),
-        )
-        .unwrap();
-        assert_eq!(calls.load(Ordering::SeqCst), 57);
-        assert_eq!(t.len(), 57);
-        assert_eq!(
-            t.tids(),
-            (0..57).collect::<Vec<_>>(),
-            "no trial lost or duplicated"
-        );
-        assert_eq!(
-            seen.lock().unwrap().len(),
-            57,
-            "every evaluated point distinct"
-        );
+        check_parallel_distinct(&continuous, sphere, 57, par);
+        check_parallel_distinct(&grid, sphere, 57, par);
+        // the conditional space where the coordinate arm redraws `k`
+        check_parallel_distinct(&space(), obj, 40, par);
     }
 }
 

@@ -1,6 +1,6 @@
 //! Run and experiment search compiled to SQL.
 //!
-//! A parsed [`RunFilter`]/[`RunOrder`] becomes one `SELECT run_uuid ...`
+//! A parsed [`RunFilter`]/[`RunOrder`] becomes one `SELECT rowid ...`
 //! that the database evaluates with its indexes, never by loading runs:
 //!
 //! - top-level `AND` clauses on a metric, param or tag (and `run_name`, which
@@ -85,6 +85,17 @@ impl Dialect {
             }
         }
         glob
+    }
+
+    /// The column a run search returns: what the store loads the page's
+    /// runs by. SQLite's rowid reaches the row in one B-tree search (the
+    /// `run_key` or `run_uuid` index would add one); PostgreSQL has no
+    /// stable row address, so it gets the run's key.
+    fn run_locator(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "r.rowid",
+            Dialect::Postgres => "r.run_key",
+        }
     }
 
     /// Collation that orders text by code point, like Rust's `str::cmp`.
@@ -484,7 +495,10 @@ pub(crate) fn run_query(
         .iter()
         .map(|id| b.bind(Bind::Int(id.0)))
         .collect();
-    let mut sql = format!("SELECT r.run_uuid FROM runs r{filter_joins}{joins} WHERE ");
+    let mut sql = format!(
+        "SELECT {} FROM runs r{filter_joins}{joins} WHERE ",
+        dialect.run_locator()
+    );
     match experiments.as_slice() {
         [one] => sql.push_str(&format!("r.experiment_id = {one}")),
         many => sql.push_str(&format!("r.experiment_id IN ({})", many.join(", "))),
@@ -560,13 +574,14 @@ fn execute<T: rusqlite::types::FromSql>(
     rows.collect::<rusqlite::Result<Vec<T>>>().map_err(db_error)
 }
 
-/// The run_uuids of one page of a run search, in search order.
-pub(crate) fn run_ids_page(
+/// The rowids of one page of a run search's runs, in search order (valid
+/// within the caller's read transaction; see `rows::load_runs_by_rowid`).
+pub(crate) fn run_rows_page(
     conn: &rusqlite::Connection,
     q: &RunSearch,
     offset: usize,
     limit: usize,
-) -> Result<Vec<String>> {
+) -> Result<Vec<i64>> {
     if q.experiment_ids.is_empty() || limit == 0 {
         return Ok(Vec::new());
     }

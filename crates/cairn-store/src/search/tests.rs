@@ -277,6 +277,23 @@ fn fixture() -> Connection {
     conn
 }
 
+/// The run ids of one page, in order (the search returns rowids).
+fn run_ids_page(
+    conn: &Connection,
+    q: &RunSearch,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<String>> {
+    let rows = run_rows_page(conn, q, offset, limit)?;
+    let mut stmt = conn
+        .prepare("SELECT run_uuid FROM runs WHERE rowid = ?1")
+        .unwrap();
+    Ok(rows
+        .iter()
+        .map(|r| stmt.query_row([r], |row| row.get(0)).unwrap())
+        .collect())
+}
+
 fn ids(conn: &Connection, q: &RunSearch, offset: usize, limit: usize) -> Vec<String> {
     run_ids_page(conn, q, offset, limit).unwrap_or_else(|e| panic!("{q:?}: {e}"))
 }

@@ -14,6 +14,9 @@
 //!   key is one `LEFT JOIN` probe;
 //! - values are always bound, never interpolated.
 //!
+//! A search ordered by one metric is served by walking that metric's index
+//! in order instead (see `metric_scan`), falling back to this query.
+//!
 //! The generator is dialect-aware ([`Dialect`]) so a PostgreSQL store can
 //! reuse it; only SQLite is executed today. Semantics follow the reference
 //! evaluator in `cairn_core::search` (`RunFilter::matches`,

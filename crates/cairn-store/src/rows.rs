@@ -2,8 +2,13 @@
 //!
 //! Search returns up to 50,000 runs; loading each run's params, tags and
 //! metrics with per-run queries would cost thousands of round trips, so
-//! everything here loads a list of ids with one query per table, passing the
-//! ids as one JSON array parameter (`json_each`).
+//! everything here loads a list of runs with one query per table. The list
+//! is one JSON array parameter that drives the query from the left
+//! (`json_each(?1) j CROSS JOIN table`): each element is one index search,
+//! and `j.key` (the element's position) says which run a row belongs to.
+//! `... WHERE x IN (SELECT value FROM json_each(?1))` would make SQLite
+//! build a temporary index of the list first, which cost more than the
+//! searches themselves.
 
 use std::collections::HashMap;
 
@@ -34,94 +39,114 @@ fn ids_json<S: AsRef<str>>(ids: &[S]) -> String {
     serde_json::to_string(&list).unwrap_or_else(|_| "[]".into())
 }
 
-fn run_info_from_row(row: &Row<'_>) -> rusqlite::Result<RunInfo> {
-    let run_id: String = row.get(0)?;
-    let status: String = row.get(4)?;
-    let stage: String = row.get(7)?;
+/// A JSON array of integers (digits only, so no escaping is involved).
+fn ints_json(values: impl Iterator<Item = i64>) -> String {
+    use std::fmt::Write;
+    let mut out = String::from("[");
+    for (i, v) in values.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        let _ = write!(out, "{v}");
+    }
+    out.push(']');
+    out
+}
+
+/// `RUN_COLUMNS` of a row, starting at column `at`.
+fn run_info_from_row(row: &Row<'_>, at: usize) -> rusqlite::Result<RunInfo> {
+    let run_id: String = row.get(at)?;
+    let status: String = row.get(at + 4)?;
+    let stage: String = row.get(at + 7)?;
     Ok(RunInfo {
         run_id: run_id.parse().unwrap_or_else(|_| RunId::generate()),
-        experiment_id: ExperimentId(row.get(1)?),
-        run_name: row.get(2)?,
-        user_id: row.get(3)?,
+        experiment_id: ExperimentId(row.get(at + 1)?),
+        run_name: row.get(at + 2)?,
+        user_id: row.get(at + 3)?,
         status: status.parse().unwrap_or(RunStatus::Failed),
-        start_time: row.get(5)?,
-        end_time: row.get(6)?,
+        start_time: row.get(at + 5)?,
+        end_time: row.get(at + 6)?,
         lifecycle_stage: stage.parse().unwrap_or(LifecycleStage::Active),
-        artifact_uri: row.get(8)?,
+        artifact_uri: row.get(at + 8)?,
     })
 }
 
-const RUN_COLUMNS: &str = "run_uuid, experiment_id, name, user_id, status, start_time, end_time, lifecycle_stage, artifact_uri";
+const RUN_COLUMNS: &str = "r.run_uuid, r.experiment_id, r.name, r.user_id, r.status, r.start_time, r.end_time, r.lifecycle_stage, r.artifact_uri";
 
-/// The id in column 0 of `r`, borrowed from the row (no allocation).
-fn row_id<'r>(r: &'r Row<'_>) -> Result<&'r str> {
-    r.get_ref(0)
-        .map_err(sql_err)?
-        .as_str()
-        .map_err(|e| sql_err(e.into()))
+/// The position in column 0 of `r` (a `json_each` key), if it is a slot.
+fn slot_of(r: &Row<'_>, slots: usize) -> Result<Option<usize>> {
+    let at: i64 = r.get(0).map_err(sql_err)?;
+    Ok(usize::try_from(at).ok().filter(|&i| i < slots))
 }
 
 /// Load full runs for `ids`, returned in the order of `ids` (unknown ids are skipped).
-///
-/// `runs` is read by id; its child tables (`latest_metrics`, `params`,
-/// `tags`) are keyed by the integer `run_key`, so they are read by the keys
-/// found there, and their rows are matched to runs through a map from the
-/// key to the run's position (no per-row id strings).
 pub(crate) fn load_runs<S: AsRef<str>>(conn: &Connection, ids: &[S]) -> Result<Vec<Run>> {
     if ids.is_empty() {
         return Ok(Vec::new());
     }
-    let json = ids_json(ids);
-    let position: HashMap<&str, usize> = ids
-        .iter()
-        .enumerate()
-        .map(|(i, id)| (id.as_ref(), i))
-        .collect();
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT r.rowid FROM json_each(?1) j CROSS JOIN runs r
+             WHERE r.run_uuid = j.value ORDER BY j.key",
+        )
+        .map_err(sql_err)?;
+    let rowids = stmt
+        .query_map([ids_json(ids)], |r| r.get::<_, i64>(0))
+        .map_err(sql_err)?
+        .collect::<rusqlite::Result<Vec<i64>>>()
+        .map_err(sql_err)?;
+    load_runs_by_rowid(conn, &rowids)
+}
+
+/// Load full runs by their `runs.rowid`, in the order of `rowids` (rowids
+/// without a run are skipped). Rowids are only stable within one
+/// transaction, so callers take them from a query of the same read.
+///
+/// `runs` is read by rowid (one B-tree search per run); its child tables
+/// (`latest_metrics`, `params`, `tags`) are keyed by the integer `run_key`
+/// read there, so each run costs one search per table.
+pub(crate) fn load_runs_by_rowid(conn: &Connection, rowids: &[i64]) -> Result<Vec<Run>> {
+    if rowids.is_empty() {
+        return Ok(Vec::new());
+    }
     let mut slots: Vec<Option<Run>> = Vec::new();
-    slots.resize_with(ids.len(), || None);
-    let mut by_key: HashMap<i64, usize> = HashMap::with_capacity(ids.len());
+    slots.resize_with(rowids.len(), || None);
+    // run_key of each slot; a slot whose run is gone keeps -1, which no run has.
+    let mut run_keys: Vec<i64> = vec![-1; rowids.len()];
     {
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT {RUN_COLUMNS}, run_key FROM runs WHERE run_uuid IN (SELECT value FROM json_each(?1))"
+                "SELECT j.key, r.run_key, {RUN_COLUMNS} FROM json_each(?1) j CROSS JOIN runs r
+                 WHERE r.rowid = j.value"
             ))
             .map_err(sql_err)?;
-        let rows = stmt
-            .query_map([&json], |r| {
-                Ok((run_info_from_row(r)?, r.get::<_, i64>(9)?))
-            })
+        let mut rows = stmt
+            .query([ints_json(rowids.iter().copied())])
             .map_err(sql_err)?;
-        for row in rows {
-            let (info, run_key) = row.map_err(sql_err)?;
-            if let Some(&i) = position.get(info.run_id.as_str()) {
-                by_key.insert(run_key, i);
+        while let Some(r) = rows.next().map_err(sql_err)? {
+            if let Some(i) = slot_of(r, slots.len())? {
+                run_keys[i] = r.get(1).map_err(sql_err)?;
                 slots[i] = Some(Run {
-                    info,
-                    metrics: vec![],
-                    params: vec![],
-                    tags: vec![],
-                    inputs: vec![],
+                    info: run_info_from_row(r, 2).map_err(sql_err)?,
+                    metrics: Vec::new(),
+                    params: Vec::new(),
+                    tags: Vec::new(),
+                    inputs: Vec::new(),
                 });
             }
         }
     }
-    let keys: Vec<i64> = by_key.keys().copied().collect();
-    let keys_json = serde_json::to_string(&keys).unwrap_or_else(|_| "[]".into());
-    // The run a child row (run_key in column 0) belongs to.
-    let owner = |r: &Row<'_>| -> Result<Option<usize>> {
-        let key: i64 = r.get(0).map_err(sql_err)?;
-        Ok(by_key.get(&key).copied())
-    };
+    let keys_json = ints_json(run_keys.iter().copied());
     {
         let mut stmt = conn
             .prepare_cached(
-                "SELECT run_key, key, value, timestamp, step, is_nan FROM latest_metrics
-                 WHERE run_key IN (SELECT value FROM json_each(?1)) ORDER BY run_key, key",
+                "SELECT j.key, m.key, m.value, m.timestamp, m.step, m.is_nan
+                 FROM json_each(?1) j CROSS JOIN latest_metrics m WHERE m.run_key = j.value",
             )
             .map_err(sql_err)?;
         let mut rows = stmt.query([&keys_json]).map_err(sql_err)?;
         while let Some(r) = rows.next().map_err(sql_err)? {
-            if let Some(run) = owner(r)?.and_then(|i| slots[i].as_mut()) {
+            if let Some(run) = slot_of(r, slots.len())?.and_then(|i| slots[i].as_mut()) {
                 let is_nan: bool = r.get(5).map_err(sql_err)?;
                 run.metrics.push(Metric {
                     key: r.get(1).map_err(sql_err)?,
@@ -135,13 +160,13 @@ pub(crate) fn load_runs<S: AsRef<str>>(conn: &Connection, ids: &[S]) -> Result<V
     for (table, is_param) in [("params", true), ("tags", false)] {
         let mut stmt = conn
             .prepare_cached(&format!(
-                "SELECT run_key, key, value FROM {table}
-                 WHERE run_key IN (SELECT value FROM json_each(?1)) ORDER BY run_key, key"
+                "SELECT j.key, t.key, t.value FROM json_each(?1) j CROSS JOIN {table} t
+                 WHERE t.run_key = j.value"
             ))
             .map_err(sql_err)?;
         let mut rows = stmt.query([&keys_json]).map_err(sql_err)?;
         while let Some(r) = rows.next().map_err(sql_err)? {
-            if let Some(run) = owner(r)?.and_then(|i| slots[i].as_mut()) {
+            if let Some(run) = slot_of(r, slots.len())?.and_then(|i| slots[i].as_mut()) {
                 let key: String = r.get(1).map_err(sql_err)?;
                 let value: String = r.get(2).map_err(sql_err)?;
                 if is_param {
@@ -152,31 +177,47 @@ pub(crate) fn load_runs<S: AsRef<str>>(conn: &Connection, ids: &[S]) -> Result<V
             }
         }
     }
-    load_inputs(conn, &json, &mut slots, &position)?;
+    // Each run's rows come from one (run_key, key) primary-key range, so
+    // they are in key order already; SQL does not promise it without an
+    // ORDER BY (which would cost a sort), so make sure, at a linear cost
+    // when they are.
+    for run in slots.iter_mut().flatten() {
+        run.metrics.sort_by(|a, b| a.key.cmp(&b.key));
+        run.params.sort_by(|a, b| a.key.cmp(&b.key));
+        run.tags.sort_by(|a, b| a.key.cmp(&b.key));
+    }
+    load_inputs(conn, &mut slots)?;
     Ok(slots.into_iter().flatten().collect())
 }
 
 /// Dataset inputs (with their tags) of the runs in `slots`.
-fn load_inputs(
-    conn: &Connection,
-    json: &str,
-    slots: &mut [Option<Run>],
-    position: &HashMap<&str, usize>,
-) -> Result<()> {
+fn load_inputs(conn: &Connection, slots: &mut [Option<Run>]) -> Result<()> {
+    // Most stores log no datasets: one index search answers for all runs.
+    let any: bool = conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM inputs WHERE destination_type = 'RUN')")
+        .and_then(|mut s| s.query_row([], |r| r.get(0)))
+        .map_err(sql_err)?;
+    if !any {
+        return Ok(());
+    }
+    let ids: Vec<&str> = slots
+        .iter()
+        .map(|s| s.as_ref().map_or("", |run| run.info.run_id.as_str()))
+        .collect();
     let mut stmt = conn
         .prepare_cached(
-            "SELECT i.destination_id, i.input_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
-             FROM inputs i JOIN datasets d ON d.dataset_uuid = i.source_id
-             WHERE i.destination_type = 'RUN' AND i.source_type = 'DATASET'
-               AND i.destination_id IN (SELECT value FROM json_each(?1))
-             ORDER BY i.destination_id, d.name, d.digest",
+            "SELECT j.key, i.input_uuid, d.name, d.digest, d.source_type, d.source, d.schema, d.profile
+             FROM json_each(?1) j CROSS JOIN inputs i JOIN datasets d ON d.dataset_uuid = i.source_id
+             WHERE i.destination_type = 'RUN' AND i.destination_id = j.value
+               AND i.source_type = 'DATASET'
+             ORDER BY j.key, d.name, d.digest",
         )
         .map_err(sql_err)?;
-    let mut rows = stmt.query([json]).map_err(sql_err)?;
+    let mut rows = stmt.query([ids_json(&ids)]).map_err(sql_err)?;
     // (slot of the run, index of the input within the run, input id)
     let mut input_ids: Vec<(usize, usize, String)> = Vec::new();
     while let Some(r) = rows.next().map_err(sql_err)? {
-        let Some(&slot) = position.get(row_id(r)?) else {
+        let Some(slot) = slot_of(r, slots.len())? else {
             continue;
         };
         let Some(run) = slots[slot].as_mut() else {

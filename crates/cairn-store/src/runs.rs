@@ -9,7 +9,7 @@ use rusqlite::{Connection, OptionalExtension, params};
 
 use crate::db::sql_err;
 use crate::experiments::{join_uri, require_active as require_active_experiment};
-use crate::rows::load_runs;
+use crate::rows::{load_runs, load_runs_by_rowid};
 use crate::{metrics, now_ms, search};
 
 /// A run's lifecycle stage, experiment and integer key (`runs.run_key`).
@@ -295,10 +295,10 @@ pub(crate) fn log_inputs(conn: &Connection, id: &RunId, inputs: &[DatasetInput])
 pub(crate) fn search(conn: &Connection, q: &RunSearch) -> Result<Page<Run>> {
     let (ids, next_page_token) =
         crate::offset_page(q.page_token.as_deref(), q.max_results, |offset, limit| {
-            search::run_ids_page(conn, q, offset, limit)
+            search::run_rows_page(conn, q, offset, limit)
         })?;
     Ok(Page {
-        items: load_runs(conn, &ids)?,
+        items: load_runs_by_rowid(conn, &ids)?,
         next_page_token,
     })
 }

@@ -1,6 +1,6 @@
 //! Run and experiment search compiled to SQL.
 //!
-//! A parsed [`RunFilter`]/[`RunOrder`] becomes one `SELECT run_uuid ...`
+//! A parsed [`RunFilter`]/[`RunOrder`] becomes one `SELECT rowid ...`
 //! that the database evaluates with its indexes, never by loading runs:
 //!
 //! - top-level `AND` clauses on a metric, param or tag (and `run_name`, which
@@ -14,6 +14,9 @@
 //!   key is one `LEFT JOIN` probe;
 //! - values are always bound, never interpolated.
 //!
+//! A search ordered by one metric is served by walking that metric's index
+//! in order instead (see `metric_scan`), falling back to this query.
+//!
 //! The generator is dialect-aware ([`Dialect`]) so a PostgreSQL store can
 //! reuse it; only SQLite is executed today. Semantics follow the reference
 //! evaluator in `cairn_core::search` (`RunFilter::matches`,
@@ -24,7 +27,7 @@
 
 use cairn_core::search::{
     Comparison, Condition, DatasetField, ExperimentAttribute, ExperimentOperand, Expr, NumberOp,
-    Operand, RunAttribute, RunOrderKey, TextOp,
+    Operand, OrderClause, RunAttribute, RunOrderKey, TextOp,
 };
 use cairn_core::store::{ExperimentSearch, RunSearch};
 use cairn_core::system_tags;
@@ -85,6 +88,17 @@ impl Dialect {
             }
         }
         glob
+    }
+
+    /// The column a run search returns: what the store loads the page's
+    /// runs by. SQLite's rowid reaches the row in one B-tree search (the
+    /// `run_key` or `run_uuid` index would add one); PostgreSQL has no
+    /// stable row address, so it gets the run's key.
+    fn run_locator(self) -> &'static str {
+        match self {
+            Dialect::Sqlite => "r.rowid",
+            Dialect::Postgres => "r.run_key",
+        }
     }
 
     /// Collation that orders text by code point, like Rust's `str::cmp`.
@@ -350,8 +364,13 @@ impl Builder {
         }
     }
 
-    /// ` JOIN ...` of a [`joinable`] comparison under alias `a`.
-    fn run_join(&mut self, c: &Comparison<Operand>, a: &str) -> Result<String> {
+    /// The table, key and value test of a [`joinable`] comparison, on the
+    /// row aliased `a`.
+    fn joinable_parts(
+        &mut self,
+        c: &Comparison<Operand>,
+        a: &str,
+    ) -> Result<(&'static str, String, String)> {
         let (table, key) = match &c.operand {
             Operand::Metric(k) => ("latest_metrics", k.as_str()),
             Operand::Param(k) => ("params", k.as_str()),
@@ -366,8 +385,23 @@ impl Builder {
         } else {
             self.text_cond(&value, &c.condition)?
         };
+        Ok((table, k, test))
+    }
+
+    /// ` JOIN ...` of a [`joinable`] comparison under alias `a`.
+    fn run_join(&mut self, c: &Comparison<Operand>, a: &str) -> Result<String> {
+        let (table, k, test) = self.joinable_parts(c, a)?;
         Ok(format!(
             " JOIN {table} {a} ON {a}.run_key = r.run_key AND {a}.key = {k} AND {test}"
+        ))
+    }
+
+    /// An `EXISTS` probe of a [`joinable`] comparison for the run whose
+    /// key is the expression `run_key`.
+    fn exists_on(&mut self, c: &Comparison<Operand>, run_key: &str) -> Result<String> {
+        let (table, k, test) = self.joinable_parts(c, "kv")?;
+        Ok(format!(
+            "EXISTS (SELECT 1 FROM {table} kv WHERE kv.run_key = {run_key} AND kv.key = {k} AND {test})"
         ))
     }
 
@@ -401,18 +435,12 @@ fn direction(ascending: bool) -> &'static str {
     if ascending { "ASC" } else { "DESC" }
 }
 
-/// Build the run search: ids of matching runs, ordered, one page.
-pub(crate) fn run_query(
-    dialect: Dialect,
-    q: &RunSearch,
-    offset: usize,
-    limit: usize,
-) -> Result<Query> {
-    let mut b = Builder::new(dialect);
+/// The `LEFT JOIN`s and `ORDER BY` terms of an order (aliases `o0`, `o1`, …).
+fn order_terms(b: &mut Builder, clauses: &[OrderClause<RunOrderKey>]) -> (String, Vec<String>) {
     let mut joins = String::new();
     let mut order = Vec::new();
-    let text_order = dialect.text_order();
-    for (i, clause) in q.order.effective_clauses().iter().enumerate() {
+    let text_order = b.dialect.text_order();
+    for (i, clause) in clauses.iter().enumerate() {
         let dir = direction(clause.ascending);
         let o = format!("o{i}");
         match &clause.key {
@@ -460,40 +488,78 @@ pub(crate) fn run_query(
             },
         }
     }
-    // Top-level AND clauses that need a row of a (run_key, key)-keyed
-    // table become inner joins: the key is unique per run, so no row is
-    // duplicated, and the planner may then drive the search from the most
-    // selective index instead of probing every run of the experiment.
-    let mut rest: Vec<&Expr<Operand>> = Vec::new();
+    (joins, order)
+}
+
+/// The filter's top level split into clauses that can be inner joins (see
+/// [`joinable`]) and everything else.
+fn split_filter(q: &RunSearch) -> (Vec<&Comparison<Operand>>, Vec<&Expr<Operand>>) {
     let top: Vec<&Expr<Operand>> = match &q.filter.expr {
         None => Vec::new(),
         Some(Expr::And(items)) => items.iter().collect(),
         Some(e) => vec![e],
     };
-    let mut filter_joins = String::new();
-    for (i, e) in top.into_iter().enumerate() {
+    let mut joins = Vec::new();
+    let mut rest = Vec::new();
+    for e in top {
         match e {
-            Expr::Compare(c) if joinable(c) => {
-                filter_joins.push_str(&b.run_join(c, &format!("f{i}"))?)
-            }
+            Expr::Compare(c) if joinable(c) => joins.push(c),
             other => rest.push(other),
         }
     }
+    (joins, rest)
+}
+
+/// `r.experiment_id ...` and the lifecycle condition of a run search.
+fn run_scope(b: &mut Builder, q: &RunSearch) -> String {
     let experiments: Vec<String> = q
         .experiment_ids
         .iter()
         .map(|id| b.bind(Bind::Int(id.0)))
         .collect();
-    let mut sql = format!("SELECT r.run_uuid FROM runs r{filter_joins}{joins} WHERE ");
-    match experiments.as_slice() {
-        [one] => sql.push_str(&format!("r.experiment_id = {one}")),
-        many => sql.push_str(&format!("r.experiment_id IN ({})", many.join(", "))),
+    let mut cond = match experiments.as_slice() {
+        [one] => format!("r.experiment_id = {one}"),
+        many => format!("r.experiment_id IN ({})", many.join(", ")),
+    };
+    cond.push_str(&b.lifecycle("r", q.view_type));
+    cond
+}
+
+/// The joins (after `FROM runs r`) and the `WHERE` condition that restrict
+/// a run search to its matching runs.
+///
+/// Top-level AND clauses that need a row of a (run_key, key)-keyed table
+/// become inner joins: the key is unique per run, so no row is duplicated,
+/// and the planner may then drive the search from the most selective index
+/// instead of probing every run of the experiment.
+fn run_filter(b: &mut Builder, q: &RunSearch) -> Result<(String, String)> {
+    let (joins, rest) = split_filter(q);
+    let mut filter_joins = String::new();
+    for (i, c) in joins.into_iter().enumerate() {
+        filter_joins.push_str(&b.run_join(c, &format!("f{i}"))?);
     }
-    sql.push_str(&b.lifecycle("r", q.view_type));
+    let mut cond = run_scope(b, q);
     for e in rest {
         let filter = b.expr(e, &mut |b, c| b.run_comparison(c))?;
-        sql.push_str(&format!(" AND {filter}"));
+        cond.push_str(&format!(" AND {filter}"));
     }
+    Ok((filter_joins, cond))
+}
+
+/// Build the run search: ids of matching runs, ordered, one page.
+pub(crate) fn run_query(
+    dialect: Dialect,
+    q: &RunSearch,
+    offset: usize,
+    limit: usize,
+) -> Result<Query> {
+    let mut b = Builder::new(dialect);
+    let (joins, order) = order_terms(&mut b, &q.order.effective_clauses());
+    let (filter_joins, cond) = run_filter(&mut b, q)?;
+    let mut sql = format!(
+        "SELECT {} FROM runs r{filter_joins}{joins} WHERE {cond}",
+        dialect.run_locator()
+    );
     sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
     sql.push_str(&b.page(offset, limit));
     b.finish(sql)
@@ -560,15 +626,19 @@ fn execute<T: rusqlite::types::FromSql>(
     rows.collect::<rusqlite::Result<Vec<T>>>().map_err(db_error)
 }
 
-/// The run_uuids of one page of a run search, in search order.
-pub(crate) fn run_ids_page(
+/// The rowids of one page of a run search's runs, in search order (valid
+/// within the caller's read transaction; see `rows::load_runs_by_rowid`).
+pub(crate) fn run_rows_page(
     conn: &rusqlite::Connection,
     q: &RunSearch,
     offset: usize,
     limit: usize,
-) -> Result<Vec<String>> {
+) -> Result<Vec<i64>> {
     if q.experiment_ids.is_empty() || limit == 0 {
         return Ok(Vec::new());
+    }
+    if let Some(rows) = metric_scan::page(conn, q, offset, limit)? {
+        return Ok(rows);
     }
     execute(conn, &run_query(Dialect::Sqlite, q, offset, limit)?)
 }
@@ -586,5 +656,6 @@ pub(crate) fn experiment_ids_page(
     execute(conn, &experiment_query(Dialect::Sqlite, q, offset, limit)?)
 }
 
+mod metric_scan;
 #[cfg(test)]
 mod tests;

@@ -6,6 +6,7 @@
 
 pub mod entities;
 pub mod requests;
+pub mod run_json;
 
 use crate::error::{ApiError, invalid};
 

@@ -766,3 +766,137 @@ async fn long_log_model_history_keeps_the_newest_entries_as_valid_json() {
         "the newest model is kept"
     );
 }
+
+/// A search ordered by a metric (served by walking the metric's index)
+/// through the HTTP surface: runs with a value in order (ties by start_time
+/// DESC, then run_id), then NaN, then runs without the metric; AND and OR
+/// filters; every page size with page tokens; and each returned run whole,
+/// exactly as `runs/get` returns it (awkward params, tags and datasets
+/// included).
+#[tokio::test]
+async fn search_by_metric_orders_filters_pages_and_returns_whole_runs() {
+    let s = Server::new();
+    let exp = s.experiment("by-metric").await;
+    // (start_time, metric value or None, param p)
+    let specs: &[(i64, Option<Value>, &str)] = &[
+        (10, Some(json!(0.5)), "a"),
+        (20, Some(json!(0.5)), "a"),
+        (20, Some(json!(0.5)), "a"),
+        (20, Some(json!(0.5)), "b"),
+        (5, Some(json!(2.0)), "a"),
+        (6, Some(json!(-1.0)), "b"),
+        (7, Some(json!("NaN")), "a"),
+        (8, Some(json!("NaN")), "a"),
+        (9, None, "a"),
+        (9, None, "b"),
+        (3, Some(json!("Infinity")), "a"),
+        (4, Some(json!("-Infinity")), "a"),
+        (2, Some(json!(0.0)), "a"),
+        (1, Some(json!(1e300)), "b"),
+    ];
+    // (class: 0 value / 1 NaN / 2 missing, value, start_time, run_id, p)
+    type Row<'a> = (u8, f64, i64, String, &'a str);
+    let mut runs: Vec<Row<'_>> = Vec::new();
+    for (i, (start, value, p)) in specs.iter().enumerate() {
+        let id = s.run_at(&exp, *start).await["info"]["run_id"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        let mut batch = json!({"run_id": id,
+            "params": [{"key": "p", "value": p}, {"key": "sp ace/ü", "value": format!("ünï \"q\" \u{1}\n{i}")}],
+            "tags": [{"key": "t", "value": "</tag> \\ \t"}]});
+        if let Some(v) = value {
+            batch["metrics"] = json!([{"key": "m", "value": v, "timestamp": i, "step": 1},
+                                      {"key": "other", "value": i, "timestamp": 0}]);
+        }
+        s.post("/runs/log-batch", batch).await.ok();
+        if i == 0 {
+            let ds = json!({"tags": [{"key": "mlflow.data.context", "value": "train"}],
+                            "dataset": {"name": "d\"s", "digest": "x1", "source_type": "local",
+                                        "source": "{}"}});
+            s.post("/runs/log-inputs", json!({"run_id": id, "datasets": [ds]}))
+                .await
+                .ok();
+        }
+        let (class, v) = match value.as_ref().map(|v| v.as_f64()) {
+            None => (2, 0.0),
+            Some(None) => match value.as_ref().and_then(Value::as_str) {
+                Some("NaN") => (1, 0.0),
+                Some("Infinity") => (0, f64::INFINITY),
+                _ => (0, f64::NEG_INFINITY),
+            },
+            Some(Some(v)) => (0, v),
+        };
+        runs.push((class, v, *start, id, p));
+    }
+    let expected = |descending: bool, keep: &dyn Fn(&Row<'_>) -> bool| {
+        let mut want: Vec<_> = runs.iter().filter(|r| keep(r)).cloned().collect();
+        want.sort_by(|a, b| {
+            let by_value = a.1.partial_cmp(&b.1).unwrap();
+            a.0.cmp(&b.0)
+                .then(if descending {
+                    by_value.reverse()
+                } else {
+                    by_value
+                })
+                .then(b.2.cmp(&a.2))
+                .then(a.3.cmp(&b.3))
+        });
+        want.into_iter().map(|r| r.3).collect::<Vec<String>>()
+    };
+    let cases: Vec<(&str, bool, Vec<String>)> = vec![
+        ("", true, expected(true, &|_| true)),
+        ("", false, expected(false, &|_| true)),
+        ("params.p = 'a'", true, expected(true, &|r| r.4 == "a")),
+        (
+            "params.p = 'b' OR metrics.m < 0",
+            true,
+            expected(true, &|r| r.4 == "b" || (r.0 == 0 && r.1 < 0.0)),
+        ),
+        (
+            "metrics.m >= 0.5 AND (params.p = 'a' OR metrics.other > 100)",
+            false,
+            expected(false, &|r| r.0 == 0 && r.1 >= 0.5 && r.4 == "a"),
+        ),
+    ];
+    for (filter, descending, want) in cases {
+        let order = if descending {
+            "metrics.m DESC"
+        } else {
+            "metrics.m"
+        };
+        for page_size in 1..=want.len() + 1 {
+            let mut seen: Vec<String> = Vec::new();
+            let mut token: Option<String> = None;
+            loop {
+                let mut body = json!({"experiment_ids": [exp], "filter": filter,
+                                      "order_by": [order], "max_results": page_size});
+                if let Some(t) = &token {
+                    body["page_token"] = json!(t);
+                }
+                let page = s.post("/runs/search", body).await.ok();
+                let ids = run_ids(&page);
+                assert!(ids.len() <= page_size);
+                seen.extend(ids);
+                match page.get("next_page_token") {
+                    Some(t) => token = Some(t.as_str().unwrap().to_owned()),
+                    None => break,
+                }
+            }
+            assert_eq!(seen, want, "{filter:?} {order} page size {page_size}");
+        }
+    }
+    let page = s
+        .post(
+            "/runs/search",
+            json!({"experiment_ids": [exp], "order_by": ["metrics.m DESC"]}),
+        )
+        .await
+        .ok();
+    let returned = page["runs"].as_array().unwrap();
+    assert_eq!(returned.len(), specs.len());
+    for run in returned {
+        let id = run["info"]["run_id"].as_str().unwrap();
+        assert_eq!(run, &s.get_run(id).await, "run {id}");
+    }
+}

@@ -277,6 +277,23 @@ fn fixture() -> Connection {
     conn
 }
 
+/// The run ids of one page, in order (the search returns rowids).
+fn run_ids_page(
+    conn: &Connection,
+    q: &RunSearch,
+    offset: usize,
+    limit: usize,
+) -> Result<Vec<String>> {
+    let rows = run_rows_page(conn, q, offset, limit)?;
+    let mut stmt = conn
+        .prepare("SELECT run_uuid FROM runs WHERE rowid = ?1")
+        .unwrap();
+    Ok(rows
+        .iter()
+        .map(|r| stmt.query_row([r], |row| row.get(0)).unwrap())
+        .collect())
+}
+
 fn ids(conn: &Connection, q: &RunSearch, offset: usize, limit: usize) -> Vec<String> {
     run_ids_page(conn, q, offset, limit).unwrap_or_else(|e| panic!("{q:?}: {e}"))
 }
@@ -565,7 +582,7 @@ fn postgres_dialect_numbers_placeholders_and_disables_like_escapes() {
     for part in [
         " LEFT JOIN tags o0 ON o0.run_key = r.run_key AND o0.key = $1",
         " JOIN params f0 ON f0.run_key = r.run_key AND f0.key = $2 AND f0.value LIKE $3 ESCAPE ''",
-        " JOIN latest_metrics f2 ON f2.run_key = r.run_key AND f2.key = $4 AND f2.value > $5 ",
+        " JOIN latest_metrics f1 ON f1.run_key = r.run_key AND f1.key = $4 AND f1.value > $5 ",
         "WHERE r.experiment_id = $6 AND (EXISTS (SELECT 1 FROM tags kv WHERE kv.run_key = r.run_key AND kv.key = $7 \
          AND kv.value ILIKE $8 ESCAPE '') OR EXISTS (SELECT 1 FROM latest_metrics m WHERE m.run_key = r.run_key \
          AND m.key = $9 AND (m.is_nan = 1 OR m.value <> $10)))",
@@ -1036,5 +1053,110 @@ fn query_plans_use_indexes_not_table_scans() {
             !p.contains("TEMP B-TREE"),
             "default order needs no sort:\n{p}"
         );
+    }
+}
+
+/// The metric-order walk gives exactly the generic sorted query's pages:
+/// pages that end inside a group of tied values (ties on the value and on
+/// start_time), pages that run on into the NaN and missing segments, OR
+/// filters, and both directions. A filter too selective for the walk's
+/// budget makes it give up, and the search still answers through the
+/// generic query.
+#[test]
+fn metric_order_walk_matches_the_generic_query() {
+    let conn = big_db(600);
+    conn.execute_batch(
+        "UPDATE latest_metrics SET value = round(value * 10) / 10 WHERE key = 'm3';
+         UPDATE latest_metrics SET value = 0, is_nan = 1 WHERE key = 'm3' AND run_key % 17 = 0;
+         DELETE FROM latest_metrics WHERE key = 'm3' AND run_key % 13 = 0;
+         UPDATE runs SET start_time = start_time / 3;",
+    )
+    .unwrap();
+    let cases: &[(&str, &[&str])] = &[
+        ("", &["metrics.m3 DESC"]),
+        ("params.p1 = 'a'", &["metrics.m3"]),
+        ("params.p1 = 'a' or metrics.m1 > 0.9", &["metrics.m3 DESC"]),
+        ("metrics.m1 > 0.5 and params.p2 != 'b'", &["metrics.m3"]),
+        (
+            "(params.p1 = 'a' or params.p1 = 'b') and metrics.m3 >= 0",
+            &["metrics.m3 DESC"],
+        ),
+        ("params.p1 = 'c'", &["metrics.m3 DESC", "start_time ASC"]),
+        ("", &["metrics.m3", "run_id DESC"]),
+        ("metrics.m1 > 0.5 and params.p1 = 'a'", &["metrics.m2 DESC"]),
+    ];
+    for (filter, order) in cases {
+        let q = run_search(&[1], filter, order, ViewType::ActiveOnly);
+        let all = execute::<i64>(&conn, &run_query(Dialect::Sqlite, &q, 0, 10_000).unwrap())
+            .unwrap()
+            .len();
+        for (offset, limit) in [
+            (0, 1),
+            (0, 7),
+            (5, 50),
+            (100, 101),
+            (all.saturating_sub(60), 40),
+            (all.saturating_sub(20), 100),
+            (all, 10),
+            (0, 1000),
+        ] {
+            let walked = metric_scan::page(&conn, &q, offset, limit)
+                .unwrap()
+                .unwrap_or_else(|| panic!("{filter:?} {order:?}: walk over budget"));
+            let generic = execute::<i64>(
+                &conn,
+                &run_query(Dialect::Sqlite, &q, offset, limit).unwrap(),
+            )
+            .unwrap();
+            assert_eq!(
+                walked, generic,
+                "{filter:?} {order:?} offset {offset} limit {limit}"
+            );
+        }
+    }
+    // About 3,000 / 4^4 runs match: far too few for a walk of 8 entries per
+    // wanted row (plus 1,024).
+    let conn = big_db(3000);
+    let rare = run_search(
+        &[1],
+        "params.p1 = 'a' and params.p2 = 'a' and params.p3 = 'a' and params.p4 = 'a'",
+        &["metrics.m3 DESC"],
+        ViewType::ActiveOnly,
+    );
+    assert!(metric_scan::page(&conn, &rare, 0, 10).unwrap().is_none());
+    let generic =
+        execute::<i64>(&conn, &run_query(Dialect::Sqlite, &rare, 0, 10).unwrap()).unwrap();
+    assert!(!generic.is_empty());
+    assert_eq!(run_rows_page(&conn, &rare, 0, 10).unwrap(), generic);
+    // Orders the walk does not serve.
+    for order in [
+        &["metrics.m3", "metrics.m1"][..],
+        &["params.p1", "metrics.m3"],
+    ] {
+        let q = run_search(&[1], "", order, ViewType::ActiveOnly);
+        assert!(metric_scan::page(&conn, &q, 0, 10).unwrap().is_none());
+    }
+}
+
+/// The walk reads the metric's index in order: no sort, no scan of a table.
+#[test]
+fn metric_order_walk_uses_the_value_index() {
+    let conn = big_db(500);
+    for analyzed in [false, true] {
+        if analyzed {
+            conn.execute_batch("ANALYZE").unwrap();
+        }
+        let q = benchmark_search();
+        let order = metric_scan::MetricOrder::of(&q).unwrap();
+        let p = plan(&conn, &metric_scan::walk_query(&q, &order).unwrap());
+        assert!(
+            p.lines()
+                .next()
+                .unwrap()
+                .contains("o USING COVERING INDEX latest_metrics_by_key_value (key=?)"),
+            "analyzed={analyzed}\n{p}"
+        );
+        assert!(!p.contains("TEMP B-TREE"), "analyzed={analyzed}\n{p}");
+        assert!(!p.contains("SCAN "), "analyzed={analyzed}\n{p}");
     }
 }

@@ -22,7 +22,7 @@ use std::cmp::Ordering;
 use std::collections::HashSet;
 
 use cairn_core::{Error, Result, TimestampMs};
-use rusqlite::{Connection, OptionalExtension, params};
+use rusqlite::{CachedStatement, Connection, OptionalExtension, params};
 
 use crate::db::sql_err;
 use crate::rows::{metric_value, stored_value};
@@ -119,29 +119,6 @@ struct Series {
     last: Option<Point>,
 }
 
-fn find_series(conn: &Connection, run_key: i64, key: &str) -> Result<Option<Series>> {
-    conn.prepare_cached(
-        "SELECT series, points, last_time, last_step, last_value, last_is_nan
-         FROM metric_series WHERE run_key = ?1 AND key = ?2",
-    )
-    .map_err(sql_err)?
-    .query_row(params![run_key, key], |r| {
-        let last = match (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?) {
-            (Some(time), Some(step), Some(value), Some(is_nan)) => {
-                Some(Point::new(time, step, metric_value(value, is_nan)))
-            }
-            _ => None,
-        };
-        Ok(Series {
-            id: r.get(0)?,
-            points: r.get(1)?,
-            last,
-        })
-    })
-    .optional()
-    .map_err(sql_err)
-}
-
 /// The id of the (run, metric) series, if it has been written.
 pub(crate) fn series_id(conn: &Connection, run_key: i64, key: &str) -> Result<Option<i64>> {
     conn.prepare_cached("SELECT series FROM metric_series WHERE run_key = ?1 AND key = ?2")
@@ -182,82 +159,121 @@ pub(crate) fn read(conn: &Connection, run_key: i64, key: &str) -> Result<Vec<Poi
     Ok(points)
 }
 
-/// Store the new ones among `points` (one metric of run `run_key`) as one
-/// chunk. On return `points` holds exactly the points that were stored,
-/// sorted: duplicates within the write and points already in the history
-/// are dropped, so the caller can count what is new.
-pub(crate) fn append(
-    conn: &Connection,
+/// Appends the points of one write to the series of run `run_key`, with
+/// its statements prepared once per write rather than once per metric.
+pub(crate) struct SeriesWriter<'c> {
+    conn: &'c Connection,
     run_key: i64,
-    key: &str,
-    points: &mut Vec<Point>,
-) -> Result<()> {
-    points.sort_by(Point::history_cmp);
-    points.dedup_by(|a, b| a.identity() == b.identity());
-    let Some(first) = points.first().copied() else {
-        return Ok(());
-    };
-    let series = match find_series(conn, run_key, key)? {
-        Some(s) => s,
-        None => {
-            let id = conn
-                .prepare_cached(
-                    "INSERT INTO metric_series (run_key, key, points) VALUES (?1, ?2, 0)
-                     RETURNING series",
-                )
-                .map_err(sql_err)?
-                .query_row(params![run_key, key], |r| r.get(0))
-                .map_err(sql_err)?;
-            Series {
-                id,
-                points: 0,
-                last: None,
+    find: CachedStatement<'c>,
+    create: CachedStatement<'c>,
+    insert_chunk: CachedStatement<'c>,
+    update: CachedStatement<'c>,
+}
+
+impl<'c> SeriesWriter<'c> {
+    pub(crate) fn new(conn: &'c Connection, run_key: i64) -> Result<SeriesWriter<'c>> {
+        let prepare = |sql: &str| conn.prepare_cached(sql).map_err(sql_err);
+        Ok(SeriesWriter {
+            conn,
+            run_key,
+            find: prepare(
+                "SELECT series, points, last_time, last_step, last_value, last_is_nan
+                 FROM metric_series WHERE run_key = ?1 AND key = ?2",
+            )?,
+            create: prepare(
+                "INSERT INTO metric_series (run_key, key, points) VALUES (?1, ?2, 0)
+                 RETURNING series",
+            )?,
+            insert_chunk: prepare("INSERT INTO metric_chunks (series, data) VALUES (?1, ?2)")?,
+            update: prepare(
+                "UPDATE metric_series SET points = ?2, last_time = ?3, last_step = ?4,
+                     last_value = ?5, last_is_nan = ?6
+                 WHERE series = ?1",
+            )?,
+        })
+    }
+
+    fn series(&mut self, key: &str) -> Result<Series> {
+        let found = self
+            .find
+            .query_row(params![self.run_key, key], |r| {
+                let last = match (r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?) {
+                    (Some(time), Some(step), Some(value), Some(is_nan)) => {
+                        Some(Point::new(time, step, metric_value(value, is_nan)))
+                    }
+                    _ => None,
+                };
+                Ok(Series {
+                    id: r.get(0)?,
+                    points: r.get(1)?,
+                    last,
+                })
+            })
+            .optional()
+            .map_err(sql_err)?;
+        if let Some(series) = found {
+            return Ok(series);
+        }
+        let id = self
+            .create
+            .query_row(params![self.run_key, key], |r| r.get(0))
+            .map_err(sql_err)?;
+        Ok(Series {
+            id,
+            points: 0,
+            last: None,
+        })
+    }
+
+    /// Store the new ones among `points` (of metric `key`) as one chunk.
+    /// On return `points` holds exactly the points that were stored,
+    /// sorted: duplicates within the write and points already in the
+    /// history are dropped, so the caller can count what is new.
+    pub(crate) fn append(&mut self, key: &str, points: &mut Vec<Point>) -> Result<()> {
+        points.sort_by(Point::history_cmp);
+        points.dedup_by(|a, b| a.identity() == b.identity());
+        let Some(first) = points.first().copied() else {
+            return Ok(());
+        };
+        let series = self.series(key)?;
+        if let Some(last) = series.last
+            && first.history_cmp(&last) != Ordering::Greater
+        {
+            // Some points do not come after the stored ones (steps or times
+            // logged out of order, or a retried write): drop those already
+            // stored. Only stored points in the new points' time range matter.
+            let (lo, hi) = (first.time, last.time);
+            let seen: HashSet<(TimestampMs, i64, u64)> = stored_points(self.conn, series.id)?
+                .iter()
+                .filter(|p| (lo..=hi).contains(&p.time))
+                .map(Point::identity)
+                .collect();
+            points.retain(|p| !seen.contains(&p.identity()));
+            if points.is_empty() {
+                return Ok(());
             }
         }
-    };
-    if let Some(last) = series.last
-        && first.history_cmp(&last) != Ordering::Greater
-    {
-        // Some points do not come after the stored ones (steps or times
-        // logged out of order, or a retried write): drop those already
-        // stored. Only stored points in the new points' time range matter.
-        let (lo, hi) = (first.time, last.time);
-        let seen: HashSet<(TimestampMs, i64, u64)> = stored_points(conn, series.id)?
-            .iter()
-            .filter(|p| (lo..=hi).contains(&p.time))
-            .map(Point::identity)
-            .collect();
-        points.retain(|p| !seen.contains(&p.identity()));
-        if points.is_empty() {
-            return Ok(());
-        }
+        self.insert_chunk
+            .execute(params![series.id, encode(points)])
+            .map_err(sql_err)?;
+        let newest = points[points.len() - 1];
+        let last = match series.last {
+            Some(l) if l.history_cmp(&newest) == Ordering::Greater => l,
+            _ => newest,
+        };
+        let (value, is_nan) = stored_value(last.value);
+        self.update
+            .execute(params![
+                series.id,
+                series.points + points.len() as i64,
+                last.time,
+                last.step,
+                value,
+                is_nan
+            ])
+            .map_err(sql_err)?;
+        Ok(())
     }
-    conn.prepare_cached("INSERT INTO metric_chunks (series, data) VALUES (?1, ?2)")
-        .map_err(sql_err)?
-        .execute(params![series.id, encode(points)])
-        .map_err(sql_err)?;
-    let newest = points[points.len() - 1];
-    let last = match series.last {
-        Some(l) if l.history_cmp(&newest) == Ordering::Greater => l,
-        _ => newest,
-    };
-    let (value, is_nan) = stored_value(last.value);
-    conn.prepare_cached(
-        "UPDATE metric_series SET points = ?2, last_time = ?3, last_step = ?4,
-             last_value = ?5, last_is_nan = ?6
-         WHERE series = ?1",
-    )
-    .map_err(sql_err)?
-    .execute(params![
-        series.id,
-        series.points + points.len() as i64,
-        last.time,
-        last.step,
-        value,
-        is_nan
-    ])
-    .map_err(sql_err)?;
-    Ok(())
 }
 
 /// Move the rows of the pre-0006 `metric_history` table (one row per
@@ -301,7 +317,7 @@ pub(crate) fn convert_legacy_history(conn: &Connection) -> Result<()> {
             .is_some_and(|(rk, k)| *rk == run_key && k == key);
         if !same || buffer.len() == MIGRATION_CHUNK_POINTS {
             if let Some((rk, k)) = &current {
-                append(conn, *rk, k, &mut buffer)?;
+                SeriesWriter::new(conn, *rk)?.append(k, &mut buffer)?;
             }
             buffer.clear();
             if !same {
@@ -311,7 +327,7 @@ pub(crate) fn convert_legacy_history(conn: &Connection) -> Result<()> {
         buffer.push(point);
     }
     if let Some((rk, k)) = &current {
-        append(conn, *rk, k, &mut buffer)?;
+        SeriesWriter::new(conn, *rk)?.append(k, &mut buffer)?;
     }
     drop(rows);
     drop(select);

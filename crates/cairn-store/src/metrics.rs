@@ -2,8 +2,6 @@
 //! history reads (whole or paged, and sampled bulk-interval), over the
 //! chunked history of `history`.
 
-use std::collections::HashMap;
-
 use cairn_core::store::{BulkIntervalQuery, MetricHistoryQuery, Page};
 use cairn_core::{Error, Metric, Result, RunId, RunMetric, page_token};
 use rusqlite::{Connection, OptionalExtension, params};
@@ -21,32 +19,32 @@ pub(crate) fn insert(conn: &Connection, run_key: i64, metrics: &[Metric]) -> Res
     if metrics.is_empty() {
         return Ok(());
     }
-    // Group the points by key, in first-appearance order.
-    let mut groups: Vec<(&str, Vec<Point>)> = Vec::new();
-    let mut group_of: HashMap<&str, usize> = HashMap::new();
-    let mut newest: HashMap<&str, &Metric> = HashMap::new();
-    for m in metrics {
-        let key = m.key.as_str();
-        let g = *group_of.entry(key).or_insert_with(|| {
-            groups.push((key, Vec::new()));
-            groups.len() - 1
-        });
-        groups[g].1.push(Point::new(m.timestamp, m.step, m.value));
-        match newest.get(key) {
-            Some(prev) if !m.is_newer_than(prev) => {}
-            _ => {
-                newest.insert(key, m);
-            }
-        }
-    }
+    // Group the metrics by key: sort their indices (cheaper than hashing
+    // every key, and groups come out contiguous for the block deltas).
+    let mut order: Vec<usize> = (0..metrics.len()).collect();
+    order.sort_by(|&a, &b| metrics[a].key.cmp(&metrics[b].key));
+    let mut writer = history::SeriesWriter::new(conn, run_key)?;
     let mut blocks = BlockDeltas::default();
-    for (key, points) in &mut groups {
+    let mut newest: Vec<&Metric> = Vec::new();
+    let mut points: Vec<Point> = Vec::new();
+    for group in order.chunk_by(|&a, &b| metrics[a].key == metrics[b].key) {
+        let key = metrics[group[0]].key.as_str();
+        points.clear();
+        points.extend(group.iter().map(|&i| {
+            let m = &metrics[i];
+            Point::new(m.timestamp, m.step, m.value)
+        }));
         // `append` leaves only the points it stored: the block counts must
         // not include duplicates the history ignored.
-        history::append(conn, run_key, key, points)?;
-        for p in points.iter() {
+        writer.append(key, &mut points)?;
+        for p in &points {
             blocks.add(key, p.time, p.step, p.value);
         }
+        let latest = group
+            .iter()
+            .map(|&i| &metrics[i])
+            .reduce(|best, m| if m.is_newer_than(best) { m } else { best });
+        newest.extend(latest);
     }
     blocks.flush(conn, run_key)?;
     let mut latest = conn
@@ -62,7 +60,7 @@ pub(crate) fn insert(conn: &Connection, run_key: i64, metrics: &[Metric]) -> Res
                     CASE WHEN latest_metrics.is_nan THEN -1e999 ELSE latest_metrics.value END)",
         )
         .map_err(sql_err)?;
-    for m in newest.values() {
+    for m in newest {
         let (value, is_nan) = stored_value(m.value);
         latest
             .execute(params![run_key, m.key, value, m.timestamp, m.step, is_nan])

@@ -19,7 +19,8 @@
 -- `metric_series` also keeps the series' point count and its greatest point
 -- in history order (timestamp, step, value; NaN as value 0 flagged by
 -- last_is_nan, as everywhere else), so a write whose points all come after
--- it needs no duplicate check against stored points. MLflow stores an
+-- it needs no duplicate check against stored points; any other write
+-- checks the chunks whose time range overlaps its points. MLflow stores an
 -- exact duplicate (key, timestamp, step, value) once; writes keep that.
 --
 -- The rows of `metric_history` are converted by code after this script
@@ -40,8 +41,10 @@ CREATE TABLE metric_series (
 );
 
 CREATE TABLE metric_chunks (
-    chunk  INTEGER PRIMARY KEY,          -- ascending: write order
-    series INTEGER NOT NULL REFERENCES metric_series (series) ON DELETE CASCADE,
-    data   BLOB    NOT NULL
+    chunk    INTEGER PRIMARY KEY,        -- ascending: write order
+    series   INTEGER NOT NULL REFERENCES metric_series (series) ON DELETE CASCADE,
+    min_time INTEGER NOT NULL,           -- the chunk's time range, so a
+    max_time INTEGER NOT NULL,           -- duplicate check skips other chunks
+    data     BLOB    NOT NULL            -- last: reading the range leaves it unread
 );
 CREATE INDEX metric_chunks_by_series ON metric_chunks (series, chunk);

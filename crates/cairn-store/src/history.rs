@@ -133,7 +133,28 @@ fn stored_points(conn: &Connection, series: i64) -> Result<Vec<Point>> {
     let mut stmt = conn
         .prepare_cached("SELECT data FROM metric_chunks WHERE series = ?1 ORDER BY chunk")
         .map_err(sql_err)?;
-    let mut rows = stmt.query([series]).map_err(sql_err)?;
+    decode_rows(stmt.query([series]).map_err(sql_err)?)
+}
+
+/// The stored points of a series in chunks whose time range meets
+/// `lo..=hi` (others too, from the same chunks).
+fn stored_points_between(
+    conn: &Connection,
+    series: i64,
+    lo: TimestampMs,
+    hi: TimestampMs,
+) -> Result<Vec<Point>> {
+    let mut stmt = conn
+        .prepare_cached(
+            "SELECT data FROM metric_chunks
+             WHERE series = ?1 AND max_time >= ?2 AND min_time <= ?3 ORDER BY chunk",
+        )
+        .map_err(sql_err)?;
+    decode_rows(stmt.query(params![series, lo, hi]).map_err(sql_err)?)
+}
+
+/// Decode the chunk blobs in column 0 of `rows`.
+fn decode_rows(mut rows: rusqlite::Rows<'_>) -> Result<Vec<Point>> {
     let mut out = Vec::new();
     while let Some(r) = rows.next().map_err(sql_err)? {
         let blob =
@@ -184,7 +205,10 @@ impl<'c> SeriesWriter<'c> {
                 "INSERT INTO metric_series (run_key, key, points) VALUES (?1, ?2, 0)
                  RETURNING series",
             )?,
-            insert_chunk: prepare("INSERT INTO metric_chunks (series, data) VALUES (?1, ?2)")?,
+            insert_chunk: prepare(
+                "INSERT INTO metric_chunks (series, min_time, max_time, data)
+                 VALUES (?1, ?2, ?3, ?4)",
+            )?,
             update: prepare(
                 "UPDATE metric_series SET points = ?2, last_time = ?3, last_step = ?4,
                      last_value = ?5, last_is_nan = ?6
@@ -241,20 +265,23 @@ impl<'c> SeriesWriter<'c> {
         {
             // Some points do not come after the stored ones (steps or times
             // logged out of order, or a retried write): drop those already
-            // stored. Only stored points in the new points' time range matter.
+            // stored. Only chunks meeting the new points' time range matter.
             let (lo, hi) = (first.time, last.time);
-            let seen: HashSet<(TimestampMs, i64, u64)> = stored_points(self.conn, series.id)?
-                .iter()
-                .filter(|p| (lo..=hi).contains(&p.time))
-                .map(Point::identity)
-                .collect();
+            let seen: HashSet<(TimestampMs, i64, u64)> =
+                stored_points_between(self.conn, series.id, lo, hi)?
+                    .iter()
+                    .filter(|p| (lo..=hi).contains(&p.time))
+                    .map(Point::identity)
+                    .collect();
             points.retain(|p| !seen.contains(&p.identity()));
             if points.is_empty() {
                 return Ok(());
             }
         }
+        // Sorted by time first, so the ends hold the time range.
+        let (min_time, max_time) = (points[0].time, points[points.len() - 1].time);
         self.insert_chunk
-            .execute(params![series.id, encode(points)])
+            .execute(params![series.id, min_time, max_time, encode(points)])
             .map_err(sql_err)?;
         let newest = points[points.len() - 1];
         let last = match series.last {

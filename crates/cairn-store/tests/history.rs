@@ -552,3 +552,31 @@ fn version_5_history_survives_the_chunk_migration() {
         .unwrap();
     assert_eq!((series, points), (2, 2_500 + 1 + 2));
 }
+
+#[test]
+fn a_retry_deep_in_a_long_history_is_still_collapsed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("db.sqlite"));
+    let run = new_run(&store);
+    let write = |times: std::ops::Range<i64>| -> Vec<Metric> {
+        times
+            .map(|t| Metric::new("m", (t % 13) as f64, t, t / 2))
+            .collect()
+    };
+    let mut logged = Vec::new();
+    for b in 0..50_i64 {
+        let ms = write(b * 10..b * 10 + 10);
+        logged.extend(ms.iter().map(|m| norm(m.timestamp, m.step, m.value)));
+        log(&store, &run, ms);
+    }
+    // Old points straddling two earlier writes, one new point among them,
+    // and the newest point again.
+    let mut again = write(37..43);
+    again.push(Metric::new("m", 99.0, 40, 20));
+    again.push(Metric::new("m", (499 % 13) as f64, 499, 249));
+    logged.extend(again.iter().map(|m| norm(m.timestamp, m.step, m.value)));
+    log(&store, &run, again);
+    let want = model(&logged);
+    assert_eq!(want.len(), 501);
+    check_all_reads(&store, &run, "m", &want);
+}

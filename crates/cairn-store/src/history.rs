@@ -186,7 +186,6 @@ pub(crate) struct SeriesWriter<'c> {
     conn: &'c Connection,
     run_key: i64,
     find: CachedStatement<'c>,
-    create: CachedStatement<'c>,
     insert_chunk: CachedStatement<'c>,
     update: CachedStatement<'c>,
 }
@@ -200,10 +199,6 @@ impl<'c> SeriesWriter<'c> {
             find: prepare(
                 "SELECT series, points, last_time, last_step, last_value, last_is_nan
                  FROM metric_series WHERE run_key = ?1 AND key = ?2",
-            )?,
-            create: prepare(
-                "INSERT INTO metric_series (run_key, key, points) VALUES (?1, ?2, 0)
-                 RETURNING series",
             )?,
             insert_chunk: prepare(
                 "INSERT INTO metric_chunks (series, min_time, max_time, data)
@@ -238,8 +233,14 @@ impl<'c> SeriesWriter<'c> {
         if let Some(series) = found {
             return Ok(series);
         }
+        // Prepared here, not with the others: most writes find their series.
         let id = self
-            .create
+            .conn
+            .prepare_cached(
+                "INSERT INTO metric_series (run_key, key, points) VALUES (?1, ?2, 0)
+                 RETURNING series",
+            )
+            .map_err(sql_err)?
             .query_row(params![self.run_key, key], |r| r.get(0))
             .map_err(sql_err)?;
         Ok(Series {

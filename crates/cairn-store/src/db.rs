@@ -39,7 +39,14 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0003_runs_lookup_index.sql"),
     include_str!("../migrations/0004_metric_blocks.sql"),
     include_str!("../migrations/0005_child_tables_by_run_key.sql"),
+    HISTORY_CHUNKS_MIGRATION,
 ];
+
+/// Migration 0006 (history in chunks). Its data conversion packs points
+/// into blobs, which SQL cannot do, so it runs as code right after the
+/// script, in the same transaction (matched by content, not position, so
+/// the list can be reordered on merge).
+const HISTORY_CHUNKS_MIGRATION: &str = include_str!("../migrations/0006_metric_history_chunks.sql");
 
 /// Most jobs folded into one transaction.
 const MAX_GROUP: usize = 512;
@@ -134,6 +141,9 @@ fn migrate(conn: &mut Connection) -> Result<()> {
         let version = idx as i64 + 1;
         let tx = conn.transaction().map_err(sql_err)?;
         tx.execute_batch(sql).map_err(sql_err)?;
+        if *sql == HISTORY_CHUNKS_MIGRATION {
+            crate::history::convert_legacy_history(&tx)?;
+        }
         tx.execute(
             "INSERT INTO schema_migrations (version, applied_at) VALUES (?1, ?2)",
             (version, crate::now_ms()),

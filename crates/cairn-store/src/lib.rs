@@ -11,6 +11,7 @@
 
 mod db;
 mod experiments;
+mod history;
 mod metric_blocks;
 mod metrics;
 mod overview;

@@ -11,8 +11,6 @@
 //! recomputation from the history whatever order points arrive in.
 //! History rows only disappear with their run, and the blocks cascade with it.
 
-use std::collections::HashMap;
-
 use cairn_core::{Result, TimestampMs};
 use rusqlite::{Connection, params};
 
@@ -39,10 +37,14 @@ struct Delta {
     hi: Option<Extreme>,
 }
 
-/// Block updates of one write, keyed by (metric key, block).
+/// Block updates of one write, one entry per (metric key, block). A Vec,
+/// not a map: writes feed each metric's points together, so the entry to
+/// update is found among the last few. Points fed in any other order
+/// still come out right, as several entries for one block simply upsert
+/// in turn.
 #[derive(Debug, Default)]
 pub(crate) struct BlockDeltas<'a> {
-    blocks: HashMap<(&'a str, i64), Delta>,
+    blocks: Vec<((&'a str, i64), Delta)>,
 }
 
 impl<'a> BlockDeltas<'a> {
@@ -54,15 +56,33 @@ impl<'a> BlockDeltas<'a> {
             step,
             time: timestamp,
         });
-        let d = self
+        let block = step >> BLOCK_SHIFT;
+        // Search this metric's entries, the trailing run of `key`.
+        let found = self
             .blocks
-            .entry((key, step >> BLOCK_SHIFT))
-            .or_insert(Delta {
-                points: 0,
-                first_time: timestamp,
-                lo: None,
-                hi: None,
-            });
+            .iter()
+            .rev()
+            .take_while(|((k, _), _)| *k == key)
+            .position(|((_, b), _)| *b == block);
+        let d = match found {
+            Some(from_end) => {
+                let i = self.blocks.len() - 1 - from_end;
+                &mut self.blocks[i].1
+            }
+            None => {
+                self.blocks.push((
+                    (key, block),
+                    Delta {
+                        points: 0,
+                        first_time: timestamp,
+                        lo: None,
+                        hi: None,
+                    },
+                ));
+                let last = self.blocks.len() - 1;
+                &mut self.blocks[last].1
+            }
+        };
         d.points += 1;
         d.first_time = d.first_time.min(timestamp);
         if let Some(e) = finite {

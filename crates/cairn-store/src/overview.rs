@@ -59,26 +59,10 @@ pub(crate) fn metric_points(
     key: &str,
 ) -> Result<Vec<(TimestampMs, i64, f64)>> {
     let run_key = crate::metrics::require_run(conn, run)?;
-    let mut stmt = conn
-        .prepare_cached(
-            "SELECT timestamp, step, value, is_nan FROM metric_history
-             WHERE run_key = ?1 AND key = ?2 ORDER BY timestamp, step, value",
-        )
-        .map_err(sql_err)?;
-    let mut rows = stmt
-        .query(rusqlite::params![run_key, key])
-        .map_err(sql_err)?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next().map_err(sql_err)? {
-        let is_nan: bool = r.get(3).map_err(sql_err)?;
-        let value: f64 = r.get(2).map_err(sql_err)?;
-        out.push((
-            r.get(0).map_err(sql_err)?,
-            r.get(1).map_err(sql_err)?,
-            if is_nan { f64::NAN } else { value },
-        ));
-    }
-    Ok(out)
+    Ok(crate::history::read(conn, run_key, key)?
+        .into_iter()
+        .map(|p| (p.time, p.step, p.value))
+        .collect())
 }
 
 /// A chart's points: the block extremes when the history spans at least

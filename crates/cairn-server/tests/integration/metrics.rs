@@ -425,3 +425,157 @@ async fn bulk_interval_rules_and_limits() {
         .await
         .invalid();
 }
+
+/// `(timestamp, step, value as JSON)` of a history, in response order.
+fn points(h: &[Value]) -> Vec<(i64, i64, Value)> {
+    h.iter()
+        .map(|m| {
+            (
+                m["timestamp"].as_i64().unwrap(),
+                m["step"].as_i64().unwrap(),
+                m["value"].clone(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn history_across_batches_keeps_order_and_collapses_duplicates() {
+    let s = Server::new();
+    let id = s.run("0").await;
+    let batch = |steps: std::ops::Range<i64>| -> Value {
+        let metrics: Vec<Value> = steps
+            .rev()
+            .map(|st| json!({"key": "h", "value": st * 2, "timestamp": 100 + st, "step": st}))
+            .collect();
+        json!({"run_id": id, "metrics": metrics})
+    };
+    // Later steps first, each batch sent twice (a client retry), then a
+    // batch overlapping both, then NaN and the infinities at one step.
+    for steps in [10..20, 0..10, 5..15] {
+        for _ in 0..2 {
+            s.post("/runs/log-batch", batch(steps.clone())).await.ok();
+        }
+    }
+    s.post(
+        "/runs/log-batch",
+        json!({"run_id": id, "metrics": [
+            {"key": "h", "value": "Infinity", "timestamp": 103, "step": 3},
+            {"key": "h", "value": "NaN", "timestamp": 103, "step": 3},
+            {"key": "h", "value": "-Infinity", "timestamp": 103, "step": 3},
+            {"key": "h", "value": "NaN", "timestamp": 103, "step": 3}]}),
+    )
+    .await
+    .ok();
+    s.log_metric(&id, "h", json!("NaN"), 103, 3).await;
+    let h = s.history(&id, "h").await;
+    let mut want: Vec<(i64, i64, Value)> = (0..20)
+        .map(|st| (100 + st, st, json!((st * 2) as f64)))
+        .collect();
+    want.splice(
+        3..4,
+        [
+            (103, 3, json!("-Infinity")),
+            (103, 3, json!("NaN")), // NaN orders as 0, as the SQL layout did
+            (103, 3, json!(6.0)),
+            (103, 3, json!("Infinity")),
+        ],
+    );
+    assert_eq!(points(&h), want);
+    // Paged reads give the same points.
+    let mut paged = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut uri = format!("/metrics/get-history?run_id={id}&metric_key=h&max_results=4");
+        if let Some(t) = &token {
+            uri.push_str(&format!("&page_token={}", enc(t)));
+        }
+        let page = s.get(&uri).await.ok();
+        paged.extend(page["metrics"].as_array().unwrap().clone());
+        match page.get("next_page_token") {
+            Some(t) => token = Some(t.as_str().unwrap().to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, h);
+}
+
+#[tokio::test]
+async fn a_hundred_thousand_point_history_over_http() {
+    let s = Server::new();
+    let id = s.run("0").await;
+    for b in 0..100_i64 {
+        let metrics: Vec<Value> = (0..1000_i64)
+            .map(|i| {
+                let st = b * 1000 + i;
+                json!({"key": "big", "value": st % 97, "timestamp": 5_000 + st, "step": st})
+            })
+            .collect();
+        s.post("/runs/log-batch", json!({"run_id": id, "metrics": metrics}))
+            .await
+            .ok();
+    }
+    let h = s.history(&id, "big").await;
+    assert_eq!(h.len(), 100_000);
+    assert_eq!(steps(&h), (0..100_000).collect::<Vec<_>>());
+    assert_eq!(
+        h[99_999],
+        json!({"key": "big", "value": (99_999 % 97) as f64, "timestamp": 104_999, "step": 99_999})
+    );
+    // Sampled: 2,500 evenly spaced steps, ends kept.
+    let body = s
+        .get(&bulk_uri(&[id.as_str()], "big", "&max_results=2500"))
+        .await
+        .ok();
+    let sampled = steps(body["metrics"].as_array().unwrap());
+    assert_eq!(sampled.len(), 2500);
+    assert_eq!((sampled[0], sampled[2499]), (0, 99_999));
+    assert!(sampled.windows(2).all(|w| w[0] < w[1]));
+}
+
+#[tokio::test]
+async fn bulk_interval_over_out_of_order_batches() {
+    let s = Server::new();
+    let id = s.run("0").await;
+    // Steps 0..30 in three batches, last batch first; step 15 gets a second
+    // point (a later time) in its own call.
+    for b in (0..3_i64).rev() {
+        let metrics: Vec<Value> = (b * 10..b * 10 + 10)
+            .map(|st| json!({"key": "l", "value": st, "timestamp": st, "step": st}))
+            .collect();
+        s.post("/runs/log-batch", json!({"run_id": id, "metrics": metrics}))
+            .await
+            .ok();
+    }
+    s.log_metric(&id, "l", json!("NaN"), 500, 15).await;
+    let body = s
+        .get(&bulk_uri(
+            &[id.as_str()],
+            "l",
+            "&start_step=10&end_step=20&max_results=3",
+        ))
+        .await
+        .ok();
+    let got: Vec<(i64, i64, Value)> = body["metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            assert_eq!(m["run_id"], json!(id));
+            (
+                m["step"].as_i64().unwrap(),
+                m["timestamp"].as_i64().unwrap(),
+                m["value"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            (10, 10, json!(10.0)),
+            (15, 15, json!(15.0)),
+            (15, 500, json!("NaN")),
+            (20, 20, json!(20.0))
+        ]
+    );
+}

@@ -1,4 +1,4 @@
-//! Cairn's default sampler: a portfolio of four proposal strategies that
+//! Cairn's default sampler: a portfolio of five proposal strategies that
 //! share one history, chosen per suggestion by a bandit that rewards the
 //! strategy whose recent proposals joined the good set.
 //!
@@ -30,6 +30,16 @@
 //!   numeric parameter, chosen uniformly, redrawn from its prior. Hyper-
 //!   parameters often act nearly independently; then each such move can put
 //!   one coordinate into a better basin without disturbing the others.
+//! * **Quadratic arm** (model-based refinement, `samplers/quadratic.rs`):
+//!   over the continuous parameters of the incumbent's branch (the others
+//!   fixed at the incumbent's values), a ridge least-squares quadratic —
+//!   full for `d ≤ 12`, diagonal above — fitted to the `(d+1)(d+2)/2`
+//!   nearest finished trials (at least `2d+2`), and its exact minimiser in
+//!   a Euclidean trust region around the incumbent whose radius (relative
+//!   to the neighbourhood's) doubles after a proposal that beat every
+//!   earlier trial and shrinks by 0.6 otherwise (TuRBO/BOBYQA-like). It
+//!   supplies the final convergence that sampling arms lack (hartmann6
+//!   reaches its global optimum; rosenbrock, levy, Ackley improve).
 //! * **Bandit**: Thompson sampling over the applicable arms with a
 //!   Beta(1 + s, 1 + f) posterior, where `s`/`f` are exponentially discounted
 //!   counts (half-life ≈ 23 trials) of the arm's finished proposals that did /

@@ -10,7 +10,7 @@
 //! | `tpe` | [`tpe`] | Hyperopt 0.3 TPE, same defaults |
 //! | `anneal` | [`anneal`] | Hyperopt `anneal.suggest` |
 //! | `grid` | [`grid`] | every point of a finite space, shuffled |
-//! | `default` | [`cairn`] | Cairn's sampler: bandit over multivariate TPE, CMA-like local search, anneal and coordinate moves |
+//! | `default` | [`cairn`] | Cairn's sampler: bandit over multivariate TPE, CMA-like local search, anneal, coordinate moves and a quadratic-model trust-region step |
 
 pub mod anneal;
 pub mod cairn;

@@ -37,7 +37,8 @@
 //!   nearest finished trials (at least `2d+2`), and its exact minimiser in
 //!   a Euclidean trust region around the incumbent whose radius (relative
 //!   to the neighbourhood's) doubles after a proposal that beat every
-//!   earlier trial and shrinks by 0.6 otherwise (TuRBO/BOBYQA-like). It
+//!   earlier trial and shrinks by 0.6 otherwise (TuRBO/BOBYQA-like); left
+//!   out of the bandit when the space has no continuous parameter. It
 //!   supplies the final convergence that sampling arms lack (hartmann6
 //!   reaches its global optimum; rosenbrock, levy, Ackley improve).
 //! * **Bandit**: Thompson sampling over the applicable arms with a
@@ -1275,7 +1276,13 @@ impl CairnSampler {
             self.cfg.anneal,
             self.cfg.cma,
             self.cfg.coordinate,
-            self.cfg.quad,
+            // no continuous parameter anywhere: the arm can never apply, and
+            // its picks would only become uncredited TPE proposals
+            self.cfg.quad
+                && self
+                    .dims
+                    .iter()
+                    .any(|d| matches!(d, Dim::Num { q_unit, .. } if *q_unit == 0.0)),
         ];
         let mut best = (f64::NEG_INFINITY, ARM_TPE);
         let mut top_mean = f64::NEG_INFINITY;
@@ -1871,6 +1878,33 @@ mod arm_tests {
     fn finite_loss(a: &Assignment) -> f64 {
         let v = |i: usize| a[i].unwrap();
         (v(0) - 2.0).powi(2) + (v(1) - 1.0).powi(2) + (v(2) - 4.0).abs() + v(3)
+    }
+
+    #[test]
+    fn quad_arm_stays_out_of_the_bandit_without_continuous_parameters() {
+        // The arm could never apply here; if the bandit could still pick it,
+        // its picks would turn into extra TPE proposals and the run would
+        // differ from one without the arm.
+        let space = finite_space();
+        let run = |quad: bool| {
+            let cfg = CairnConfig {
+                quad,
+                ..CairnConfig::default()
+            };
+            let mut s = CairnSampler::new(&space, cfg);
+            let mut rng = math::rng_from_seed(2);
+            let mut pts: Vec<Assignment> = Vec::new();
+            let mut losses: Vec<f64> = Vec::new();
+            for _ in 0..60 {
+                let a = s
+                    .suggest(&space, &history(&pts, &losses), &mut rng)
+                    .unwrap();
+                losses.push(finite_loss(&a));
+                pts.push(a);
+            }
+            pts
+        };
+        assert_eq!(run(true), run(false));
     }
 
     #[test]

@@ -10,13 +10,14 @@
 //! | `tpe` | [`tpe`] | Hyperopt 0.3 TPE, same defaults |
 //! | `anneal` | [`anneal`] | Hyperopt `anneal.suggest` |
 //! | `grid` | [`grid`] | every point of a finite space, shuffled |
-//! | `default` | [`cairn`] | Cairn's sampler: bandit over multivariate TPE, CMA-like local search, anneal and coordinate moves |
+//! | `default` | [`cairn`] | Cairn's sampler: bandit over multivariate TPE, CMA-like local search, anneal, coordinate moves and a quadratic-model trust-region step |
 
 pub mod anneal;
 pub mod cairn;
 mod cmaes;
 pub mod grid;
 pub mod parzen;
+mod quadratic;
 pub mod random;
 pub mod tpe;
 
@@ -144,7 +145,7 @@ impl Algo {
     }
     /// `default+flag+…`: the default sampler with options switched, for
     /// ablations (`cma`, `no-local`, `no-anneal`, `no-coord`, `graded`, `gen`,
-    /// `genlead`, `cont`).
+    /// `genlead`, `cont`, `quad`, `no-quad`).
     fn default_with_flags(flags: &str) -> Option<Algo> {
         let mut c = cairn::CairnConfig::default();
         for flag in flags.split('+') {
@@ -157,6 +158,8 @@ impl Algo {
                 "no-coord" => c.coordinate = false,
                 "genlead" => c.cma_generations_when_leading = true,
                 "cont" => c.cma_continuous_only = true,
+                "quad" => c.quad = true,
+                "no-quad" => c.quad = false,
                 _ => return None,
             }
         }

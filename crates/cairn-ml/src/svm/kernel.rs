@@ -17,7 +17,14 @@ pub(super) fn exp_neg(x: f32) -> f32 {
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0 + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0))))));
-    p * f32::from_bits(((n as i32 + 127) as u32) << 23)
+    // 2^n from n's bits in the magic-number sum (|n| < 2^22): integer
+    // arithmetic only, since a float-to-int `as` cast saturates, which the
+    // compiler cannot vectorise
+    let biased = (n + 12_582_912.0)
+        .to_bits()
+        .wrapping_sub(0x4B40_0000)
+        .wrapping_add(127);
+    p * f32::from_bits(biased << 23)
 }
 
 /// `exp(x)` for `x <= 0` in `f64`, branch-free so that prediction's kernel
@@ -38,7 +45,12 @@ pub(super) fn exp_neg_f64(x: f64) -> f64 {
         p = p * r + 1.0 / FACT[k];
     }
     let p = p * r + 1.0;
-    p * f64::from_bits(((n as i64 + 1023) as u64) << 52)
+    // 2^n from n's bits, integer arithmetic only (see `exp_neg`)
+    let biased = (n + 6_755_399_441_055_744.0)
+        .to_bits()
+        .wrapping_sub(0x4338_0000_0000_0000)
+        .wrapping_add(1023);
+    p * f64::from_bits(biased << 52)
 }
 
 /// 0! .. 12!
@@ -75,6 +87,36 @@ impl Kernel {
 /// Rows are computed in blocks of this many entries so that the `f64`
 /// accumulators stay in L1 between the per-feature passes.
 const BLOCK: usize = 512;
+
+/// `acc[t] += Σ_f x_f cols[f n + start + t]`, adding the features in order
+/// `0..d` (so each sum is a row-wise dot product's, bit for bit). Four
+/// features per pass keep the running sums in registers: one load and one
+/// store of `acc` per four multiply-adds instead of per one.
+#[inline]
+fn dot_block(x: &[f64], cols: &[f64], n: usize, start: usize, acc: &mut [f64]) {
+    let len = acc.len();
+    let col = |f: usize| &cols[f * n + start..f * n + start + len];
+    let mut quads = x.chunks_exact(4);
+    let mut f = 0;
+    for q in &mut quads {
+        let (c0, c1, c2, c3) = (col(f), col(f + 1), col(f + 2), col(f + 3));
+        for t in 0..len {
+            let mut a = acc[t];
+            a += q[0] * c0[t];
+            a += q[1] * c1[t];
+            a += q[2] * c2[t];
+            a += q[3] * c3[t];
+            acc[t] = a;
+        }
+        f += 4;
+    }
+    for &v in quads.remainder() {
+        for (a, &c) in acc.iter_mut().zip(col(f)) {
+            *a += v * c;
+        }
+        f += 1;
+    }
+}
 
 /// Computes rows `K(x_i, x_t)` for all `t`, stored as `f32` (libsvm's
 /// `Qfloat`). Dot products run over a column-major copy, one feature at a
@@ -137,12 +179,7 @@ impl<'a> KernelRows<'a> {
             let len = BLOCK.min(self.n - start);
             let acc = &mut acc[..len];
             acc.fill(0.0);
-            for (f, &v) in xi.iter().enumerate() {
-                let col = &self.cols[f * self.n + start..f * self.n + start + len];
-                for (a, &c) in acc.iter_mut().zip(col) {
-                    *a += v * c;
-                }
-            }
+            dot_block(xi, &self.cols, self.n, start, acc);
             let out = &mut out[start..start + len];
             match self.kernel {
                 Kernel::Linear => {
@@ -160,6 +197,50 @@ impl<'a> KernelRows<'a> {
                     out.iter_mut().for_each(|v| *v = exp_neg(*v));
                 }
             }
+        }
+    }
+}
+
+/// Support vectors in column-major order for prediction: `exp(−g |x − s|²)`
+/// for one input `x` against every support vector, computed as
+/// `|x|² + |s|² − 2 x·s` so the inner loops run across support vectors and
+/// vectorise (in `f64`, with the `f64` exp: prediction keeps full precision).
+#[derive(Debug)]
+pub(super) struct SupportColumns {
+    n: usize,
+    cols: Vec<f64>,
+    norms: Vec<f64>,
+}
+
+impl SupportColumns {
+    /// `sv` is row-major with `d` columns.
+    pub(super) fn new(sv: &[f64], d: usize) -> Self {
+        let n = sv.len().checked_div(d).unwrap_or(0);
+        let mut cols = vec![0.0; n * d];
+        for (i, r) in sv.chunks_exact(d.max(1)).enumerate() {
+            for (f, &v) in r.iter().enumerate() {
+                cols[f * n + i] = v;
+            }
+        }
+        let norms = sv
+            .chunks_exact(d.max(1))
+            .map(|r| r.iter().map(|v| v * v).sum())
+            .collect();
+        SupportColumns { n, cols, norms }
+    }
+
+    /// `out[s] = exp(−gamma |x − sv_s|²)`; `out` has one entry per vector.
+    pub(super) fn rbf_into(&self, x: &[f64], gamma: f64, out: &mut [f64]) {
+        let nx: f64 = x.iter().map(|v| v * v).sum();
+        for start in (0..self.n).step_by(BLOCK) {
+            let len = BLOCK.min(self.n - start);
+            let out = &mut out[start..start + len];
+            out.fill(0.0);
+            dot_block(x, &self.cols, self.n, start, out);
+            for (o, &ns) in out.iter_mut().zip(&self.norms[start..start + len]) {
+                *o = -(gamma * (nx + ns - 2.0 * *o).max(0.0));
+            }
+            out.iter_mut().for_each(|v| *v = exp_neg_f64(*v));
         }
     }
 }
@@ -192,6 +273,24 @@ mod tests {
         assert!(worst < 1e-14, "max relative error {worst}");
         assert_eq!(exp_neg_f64(0.0), 1.0);
         assert!(exp_neg_f64(-1e6) < 1e-300 && exp_neg_f64(-1e6) >= 0.0);
+    }
+
+    #[test]
+    fn support_columns_match_pointwise_rbf() {
+        let sv: Vec<f64> = (0..2100)
+            .map(|k| ((k * 53 % 97) as f64) / 30.0 - 1.5)
+            .collect();
+        let cols = SupportColumns::new(&sv, 3);
+        let x = [0.3, -1.2, 2.0];
+        let mut out = vec![0.0; 700];
+        cols.rbf_into(&x, 0.4, &mut out);
+        for (s, &v) in out.iter().enumerate() {
+            let want = Kernel::Rbf { gamma: 0.4 }.eval(&x, &sv[s * 3..s * 3 + 3]);
+            assert!(
+                (v - want).abs() <= 1e-12 * want.max(1e-300) + 1e-300,
+                "{v} {want}"
+            );
+        }
     }
 
     #[test]

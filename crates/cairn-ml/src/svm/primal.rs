@@ -182,12 +182,27 @@ pub(super) fn linear_start(x: &[f64], d: usize, y: &[f64], c: f64) -> Option<Sta
             }
         }
     }
+    // and g_bar = Σ_{a_j = C} C Q_·j = y_i (w_C · x_i), w_C = C Σ_{a_j = C} y_j x_j
+    let mut w_c = vec![0.0; d];
+    for ((r, &yi), &a) in x.chunks_exact(d).zip(y).zip(&alpha) {
+        if a >= c {
+            for (wj, &v) in w_c.iter_mut().zip(r) {
+                *wj += c * yi * v;
+            }
+        }
+    }
+    let dot = |r: &[f64], w: &[f64]| r.iter().zip(w).map(|(a, b)| a * b).sum::<f64>();
     let grad = x
         .chunks_exact(d)
         .zip(y)
-        .map(|(r, &yi)| yi * r.iter().zip(&w).map(|(a, b)| a * b).sum::<f64>() - 1.0)
+        .map(|(r, &yi)| yi * dot(r, &w) - 1.0)
         .collect();
-    Some(Start { alpha, grad })
+    let g_bar = x
+        .chunks_exact(d)
+        .zip(y)
+        .map(|(r, &yi)| yi * dot(r, &w_c))
+        .collect();
+    Some(Start { alpha, grad, g_bar })
 }
 
 /// Moves `alpha` inside the box until `Σ y_i a_i = 0` exactly (up to

@@ -10,12 +10,13 @@
 use super::kernel::KernelRows;
 use super::{Kernel, SvcParams};
 
-/// A feasible starting point: `0 <= alpha <= C`, `yᵀalpha = 0`, and
-/// `grad = Q alpha − e`.
+/// A feasible starting point: `0 <= alpha <= C`, `yᵀalpha = 0`,
+/// `grad = Q alpha − e` and `g_bar = Σ_{alpha_j = C} C Q_·j`.
 #[derive(Debug)]
 pub(super) struct Start {
     pub(super) alpha: Vec<f64>,
     pub(super) grad: Vec<f64>,
+    pub(super) g_bar: Vec<f64>,
 }
 
 /// The solver's answer.
@@ -83,6 +84,47 @@ impl RowCache {
     }
 }
 
+/// The variables the selection and the gradient update work on.
+struct ActiveSet {
+    list: Vec<usize>,
+    mask: Vec<bool>,
+}
+
+impl ActiveSet {
+    /// Rebuilds the gradient of the inactive rows from `g_bar` and the free
+    /// variables' kernel rows, then makes every row active.
+    fn unshrink(
+        &mut self,
+        grad: &mut [f64],
+        alpha: &[f64],
+        g_bar: &[f64],
+        y: &[f64],
+        c: f64,
+        (rows, cache): (&KernelRows<'_>, &mut RowCache),
+    ) {
+        let n = grad.len();
+        if self.list.len() == n {
+            return;
+        }
+        let inactive: Vec<usize> = (0..n).filter(|&t| !self.mask[t]).collect();
+        for &t in &inactive {
+            grad[t] = g_bar[t] - 1.0;
+        }
+        for j in 0..n {
+            if alpha[j] > 0.0 && alpha[j] < c {
+                cache.load(j, rows);
+                let kj = cache.row(j);
+                let s = y[j] * alpha[j];
+                for &t in &inactive {
+                    grad[t] += y[t] * s * f64::from(kj[t]);
+                }
+            }
+        }
+        self.list = (0..n).collect();
+        self.mask.fill(true);
+    }
+}
+
 /// Solves one binary problem on `x` (row-major, `d` columns) with labels ±1.
 pub(super) fn solve(
     x: &[f64],
@@ -95,9 +137,11 @@ pub(super) fn solve(
     let n = y.len();
     let rows = KernelRows::new(x, d, kernel);
     let qd = rows.diagonal();
-    let (mut alpha, mut grad) = match start {
-        Some(s) if s.alpha.len() == n && s.grad.len() == n => (s.alpha, s.grad),
-        _ => (vec![0.0; n], vec![-1.0; n]),
+    let (mut alpha, mut grad, mut g_bar) = match start {
+        Some(s) if s.alpha.len() == n && s.grad.len() == n && s.g_bar.len() == n => {
+            (s.alpha, s.grad, s.g_bar)
+        }
+        _ => (vec![0.0; n], vec![-1.0; n], vec![0.0; n]),
     };
     let c = p.c;
     let mut cache = RowCache::new(n, p.cache_bytes);
@@ -122,41 +166,50 @@ pub(super) fn solve(
     };
     let mut up: Vec<bool> = (0..n).map(|t| in_up(t, &alpha)).collect();
     let mut low: Vec<bool> = (0..n).map(|t| in_low(t, &alpha)).collect();
-    // Shrinking, as libsvm does it but for the selection only: every
-    // min(n, 1000) iterations, bound variables that cannot be part of a
-    // violating pair (in I_up only with -yG below the I_low minimum, or in
-    // I_low only with -yG above the I_up maximum) leave the active set the
-    // selection loops scan. The gradient is still updated for every row, so
-    // no reconstruction is needed, and convergence is always confirmed on
-    // the full set (unshrinking when the active set alone looks optimal).
-    let mut active: Vec<usize> = (0..n).collect();
+    // Shrinking as libsvm does it. Every min(n, 1000) iterations, bound
+    // variables that cannot be part of a violating pair (in I_up only with
+    // -yG below the I_low minimum, or in I_low only with -yG above the I_up
+    // maximum) leave the active set; selection and the gradient update then
+    // run over the active rows only. `g_bar[t] = Σ_{a_j = C} C Q_tj` is kept
+    // exact for every row, so an inactive row's gradient is rebuilt from the
+    // free variables alone: G_t = g_bar_t − 1 + Σ_{0 < a_j < C} a_j Q_tj
+    // (libsvm's reconstruction). Convergence is always confirmed on the full
+    // set, so the stopping rule is the unshrunk one.
+    let at_upper = |a: f64| a >= c;
+    let mut set = ActiveSet {
+        list: (0..n).collect(),
+        mask: vec![true; n],
+    };
     let period = n.clamp(1, 1000);
     let mut countdown = period;
+    let mut unshrunk_once = false;
     let mut iter = 0;
     while iter < max_iter {
         iter += 1;
         countdown -= 1;
         if countdown == 0 {
             countdown = period;
-            let (mut m_up, mut m_low) = (f64::NEG_INFINITY, f64::INFINITY);
-            for &t in &active {
-                let v = -y[t] * grad[t];
-                if up[t] {
-                    m_up = m_up.max(v);
-                }
-                if low[t] {
-                    m_low = m_low.min(v);
-                }
+            // libsvm rebuilds the full gradient once, the first time the
+            // violation is within 10 tol, so that variables shrunk early on
+            // stale evidence get another chance before the end game
+            let (mut m_up, mut m_low) = extremes(&set.list, y, &grad, &up, &low);
+            if !unshrunk_once && m_up - m_low <= 10.0 * p.tol {
+                unshrunk_once = true;
+                set.unshrink(&mut grad, &alpha, &g_bar, y, c, (&rows, &mut cache));
+                (m_up, m_low) = extremes(&set.list, y, &grad, &up, &low);
             }
-            active.retain(|&t| {
+            let mask = &mut set.mask;
+            set.list.retain(|&t| {
                 let v = -y[t] * grad[t];
-                !((up[t] && !low[t] && v < m_low) || (low[t] && !up[t] && v > m_up))
+                let keep = !((up[t] && !low[t] && v < m_low) || (low[t] && !up[t] && v > m_up));
+                mask[t] = keep;
+                keep
             });
         }
         // i: argmax over I_up of -y G (first index on ties)
         let mut gmax = f64::NEG_INFINITY;
         let mut i_sel = usize::MAX;
-        for &t in &active {
+        for &t in &set.list {
             let v = -y[t] * grad[t];
             if up[t] && v > gmax {
                 gmax = v;
@@ -164,8 +217,8 @@ pub(super) fn solve(
             }
         }
         if i_sel == usize::MAX {
-            if active.len() < n {
-                active = (0..n).collect();
+            if set.list.len() < n {
+                set.unshrink(&mut grad, &alpha, &g_bar, y, c, (&rows, &mut cache));
                 continue;
             }
             break;
@@ -177,7 +230,7 @@ pub(super) fn solve(
         let mut best = f64::INFINITY;
         let mut j_sel = usize::MAX;
         let qi = qd[i_sel];
-        for &t in &active {
+        for &t in &set.list {
             if !low[t] {
                 continue;
             }
@@ -197,8 +250,8 @@ pub(super) fn solve(
             }
         }
         if gmax - gmin < p.tol || j_sel == usize::MAX {
-            if active.len() < n {
-                active = (0..n).collect();
+            if set.list.len() < n {
+                set.unshrink(&mut grad, &alpha, &g_bar, y, c, (&rows, &mut cache));
                 countdown = period;
                 continue;
             }
@@ -219,22 +272,55 @@ pub(super) fn solve(
         if t <= 0.0 {
             break;
         }
+        let (old_i, old_j) = (alpha[i], alpha[j]);
         alpha[i] = (alpha[i] + y[i] * t).clamp(0.0, c);
         alpha[j] = (alpha[j] - y[j] * t).clamp(0.0, c);
         for s in [i, j] {
             up[s] = in_up(s, &alpha);
             low[s] = in_low(s, &alpha);
         }
-        for (((g, &yk), &a), &b) in grad.iter_mut().zip(y).zip(ki).zip(kj) {
-            *g += yk * t * (f64::from(a) - f64::from(b));
+        // G changes by y_k t (K_ki − K_kj) on the rows that are tracked
+        if set.list.len() == n {
+            for (((g, &yk), &a), &b) in grad.iter_mut().zip(y).zip(ki).zip(kj) {
+                *g += yk * t * (f64::from(a) - f64::from(b));
+            }
+        } else {
+            for &k in &set.list {
+                grad[k] += y[k] * t * (f64::from(ki[k]) - f64::from(kj[k]));
+            }
+        }
+        for (s, old, row) in [(i, old_i, ki), (j, old_j, kj)] {
+            if at_upper(old) != at_upper(alpha[s]) {
+                let sign = if at_upper(alpha[s]) { c } else { -c };
+                let f = sign * y[s];
+                for ((g, &yt), &k) in g_bar.iter_mut().zip(y).zip(row) {
+                    *g += f * yt * f64::from(k);
+                }
+            }
         }
     }
+    set.unshrink(&mut grad, &alpha, &g_bar, y, c, (&rows, &mut cache));
     let rho = rho(&alpha, &grad, y, c);
     Solution {
         alpha,
         rho,
         iterations: iter,
     }
+}
+
+/// `(max over I_up, min over I_low)` of `−y G` among the rows `list`.
+fn extremes(list: &[usize], y: &[f64], grad: &[f64], up: &[bool], low: &[bool]) -> (f64, f64) {
+    let (mut m_up, mut m_low) = (f64::NEG_INFINITY, f64::INFINITY);
+    for &t in list {
+        let v = -y[t] * grad[t];
+        if up[t] {
+            m_up = m_up.max(v);
+        }
+        if low[t] {
+            m_low = m_low.min(v);
+        }
+    }
+    (m_up, m_low)
 }
 
 /// rho from the free vectors (or the middle of the feasible interval when

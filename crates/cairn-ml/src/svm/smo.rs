@@ -183,12 +183,14 @@ pub(super) fn solve(
     let period = n.clamp(1, 1000);
     let mut countdown = period;
     let mut unshrunk_once = false;
+    let mut next_i: Option<(f64, usize)> = None;
     let mut iter = 0;
     while iter < max_iter {
         iter += 1;
         countdown -= 1;
         if countdown == 0 {
             countdown = period;
+            next_i = None;
             // libsvm rebuilds the full gradient once, the first time the
             // violation is within 10 tol, so that variables shrunk early on
             // stale evidence get another chance before the end game
@@ -206,16 +208,21 @@ pub(super) fn solve(
                 keep
             });
         }
-        // i: argmax over I_up of -y G (first index on ties)
-        let mut gmax = f64::NEG_INFINITY;
-        let mut i_sel = usize::MAX;
-        for &t in &set.list {
-            let v = -y[t] * grad[t];
-            if up[t] && v > gmax {
-                gmax = v;
-                i_sel = t;
+        // i: argmax over I_up of -y G (first index on ties), found by the
+        // previous iteration's gradient update unless the active set changed
+        let (gmax, i_sel) = match next_i.take() {
+            Some(found) => found,
+            None => {
+                let mut found = (f64::NEG_INFINITY, usize::MAX);
+                for &t in &set.list {
+                    let v = -y[t] * grad[t];
+                    if up[t] && v > found.0 {
+                        found = (v, t);
+                    }
+                }
+                found
             }
-        }
+        };
         if i_sel == usize::MAX {
             if set.list.len() < n {
                 set.unshrink(&mut grad, &alpha, &g_bar, y, c, (&rows, &mut cache));
@@ -279,16 +286,29 @@ pub(super) fn solve(
             up[s] = in_up(s, &alpha);
             low[s] = in_low(s, &alpha);
         }
-        // G changes by y_k t (K_ki − K_kj) on the rows that are tracked
+        // G changes by y_k t (K_ki − K_kj) on the rows that are tracked; the
+        // same pass finds the next iteration's i (one pass over the active
+        // rows instead of two)
+        let mut found = (f64::NEG_INFINITY, usize::MAX);
         if set.list.len() == n {
-            for (((g, &yk), &a), &b) in grad.iter_mut().zip(y).zip(ki).zip(kj) {
+            for (k, (((g, &yk), &a), &b)) in grad.iter_mut().zip(y).zip(ki).zip(kj).enumerate() {
                 *g += yk * t * (f64::from(a) - f64::from(b));
+                let v = -yk * *g;
+                if up[k] && v > found.0 {
+                    found = (v, k);
+                }
             }
         } else {
             for &k in &set.list {
-                grad[k] += y[k] * t * (f64::from(ki[k]) - f64::from(kj[k]));
+                let g = grad[k] + y[k] * t * (f64::from(ki[k]) - f64::from(kj[k]));
+                grad[k] = g;
+                let v = -y[k] * g;
+                if up[k] && v > found.0 {
+                    found = (v, k);
+                }
             }
         }
+        next_i = Some(found);
         for (s, old, row) in [(i, old_i, ki), (j, old_j, kj)] {
             if at_upper(old) != at_upper(alpha[s]) {
                 let sign = if at_upper(alpha[s]) { c } else { -c };

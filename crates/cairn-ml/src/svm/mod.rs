@@ -1,10 +1,12 @@
 //! Support vector classifier with scikit-learn `SVC` semantics.
 //!
-//! C-SVC dual `min ½ aᵀQa − eᵀa, 0 <= a_i <= C, yᵀa = 0`, solved by SMO with
-//! second-order working-set selection (Fan, Chen and Lin, JMLR 2005, the
-//! method libsvm documents), stopping when the maximal KKT violation is below
+//! C-SVC dual `min ½ aᵀQa − eᵀa, 0 <= a_i <= C, yᵀa = 0` (unregularised
+//! bias), solved by SMO with second-order working-set selection and
+//! shrinking (`smo`), stopping when the maximal KKT violation is below
 //! `tol` (scikit-learn's default 1e-3). Kernel rows are cached (LRU, `f32` as
-//! libsvm's `Qfloat`). Kernels: `linear` and `rbf` with `gamma` = a number,
+//! libsvm's `Qfloat`, `kernel`). A linear kernel with few features starts
+//! SMO from a primal Newton solution (`primal`); SMO's stopping rule still
+//! decides. Kernels: `linear` and `rbf` with `gamma` = a number,
 //! `scale` (1 / (n_features · Var(X)), the default) or `auto` (1 / n_features).
 //! Multiclass problems are one-vs-one with majority vote, as in libsvm.
 

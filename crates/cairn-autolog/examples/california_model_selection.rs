@@ -81,9 +81,14 @@ fn stage(p: &Value) -> Option<Stage> {
 }
 
 thread_local! {
-    /// The rayon pool a trial's CV runs in when trials run in parallel.
-    static TRIAL_POOL: Option<rayon::ThreadPool> =
-        rayon::ThreadPoolBuilder::new().num_threads(1).build().ok();
+    /// The rayon pool a trial's CV runs in when trials run in parallel: one
+    /// per fmin worker, as many threads as cores, so that a trial running
+    /// alone (the search's last one, or next to a quick forest) still uses
+    /// every core for its folds, while trials never queue behind each other.
+    static TRIAL_POOL: Option<rayon::ThreadPool> = rayon::ThreadPoolBuilder::new()
+        .num_threads(std::thread::available_parallelism().map_or(1, |n| n.get()))
+        .build()
+        .ok();
 }
 
 fn run() -> Result<(), String> {
@@ -144,11 +149,11 @@ fn run() -> Result<(), String> {
             Err(e) => TrialResult::fail(e.to_string()),
         }
     };
-    // With trials in parallel, each of fmin's workers already keeps a core
-    // busy. Left alone, the CV folds inside every trial (rayon, in cairn-ml)
-    // would all share rayon's global pool, so a short trial's folds queue
-    // behind another trial's long SVC fold and cores idle while trials wait
-    // on each other. A one-thread pool per worker keeps the trials apart.
+    // Left alone, the CV folds inside every trial (rayon, in cairn-ml) would
+    // all share rayon's global pool, so a short trial's folds queue behind
+    // another trial's long SVC fold and cores idle while trials wait on each
+    // other. A pool per worker keeps the trials apart; the OS shares the
+    // cores between the pools' threads.
     let objective = |p: &Value| -> TrialResult {
         if parallelism == 1 {
             return run_trial(p);

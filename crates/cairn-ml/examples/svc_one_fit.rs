@@ -1,5 +1,5 @@
 //! Times one SVC fit on 4/5 of California (standardized, binarized target).
-//! `cargo run --release -p cairn-ml --example svc_one_fit -- [--data DIR] [C] [kernel]`
+//! `cargo run --release -p cairn-ml --example svc_one_fit -- [--data DIR] [C] [kernel] [cacheSize MB]`
 use cairn_ml::prelude::*;
 use std::time::Instant;
 
@@ -16,6 +16,7 @@ fn main() -> Result<()> {
         .collect();
     let c: f64 = free.first().and_then(|v| v.parse().ok()).unwrap_or(1.0);
     let kernel = free.get(1).map_or("rbf", |s| s.as_str());
+    let cache_mb: Option<f64> = free.get(2).and_then(|v| v.parse().ok());
     let raw = read_csv(
         format!("{dir}/california_housing.csv"),
         &CsvOptions::with_label("MedHouseVal"),
@@ -32,7 +33,11 @@ fn main() -> Result<()> {
     let folds = make_folds(&data, 5, FoldKind::Stratified, 0)?;
     let train = data.select(&folds[0].train);
     let t = Instant::now();
-    let m = Svc::new().c(c).kernel(kernel).fit(&train)?;
+    let mut svc = Svc::new().c(c).kernel(kernel);
+    if let Some(mb) = cache_mb {
+        svc.cache_size = mb;
+    }
+    let m = svc.fit(&train)?;
     println!(
         "SVC C={c} {kernel}: fit {:.2}s, {} support vectors",
         t.elapsed().as_secs_f64(),

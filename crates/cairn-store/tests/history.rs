@@ -580,3 +580,90 @@ fn a_retry_deep_in_a_long_history_is_still_collapsed() {
     assert_eq!(want.len(), 501);
     check_all_reads(&store, &run, "m", &want);
 }
+
+/// Writers on several threads log the same metrics of one run at once
+/// (their jobs share group commits), overlapping each other's points and
+/// retrying every batch: the history holds each distinct point once, in
+/// history order, and the block counts agree.
+#[test]
+fn concurrent_overlapping_writers_and_retries() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(open(&dir.path().join("db.sqlite")));
+    let run = new_run(&*store);
+    let pool = [0.0, -0.0, 1.0, f64::NAN, f64::NEG_INFINITY, 3.5];
+    let threads = 6;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (store, run, barrier) = (store.clone(), run.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut rng = Lcg(100 + t as u64);
+                let mut logged: Vec<(usize, P)> = Vec::new();
+                barrier.wait();
+                for _ in 0..40 {
+                    let n = 1 + rng.next(30) as usize;
+                    let ms: Vec<Metric> = (0..n)
+                        .map(|_| {
+                            let k = rng.next(2) as usize;
+                            // Extreme and ordinary times and steps, shared
+                            // by every thread.
+                            let t = [0, 1, 7, i64::MAX - 1, i64::MAX][rng.next(5) as usize];
+                            let s = [i64::MIN, 0, 1, i64::MAX][rng.next(4) as usize];
+                            let v = pool[rng.next(pool.len() as u64) as usize];
+                            logged.push((k, norm(t, s, v)));
+                            Metric::new(["a", "b"][k], v, t, s)
+                        })
+                        .collect();
+                    log(&*store, &run, ms.clone());
+                    log(&*store, &run, ms);
+                }
+                logged
+            })
+        })
+        .collect();
+    let mut logged: Vec<Vec<P>> = vec![Vec::new(); 2];
+    for h in handles {
+        for (k, p) in h.join().unwrap() {
+            logged[k].push(p);
+        }
+    }
+    for (k, key) in ["a", "b"].iter().enumerate() {
+        let want = model(&logged[k]);
+        assert!(want.len() < logged[k].len() / 4, "the test must overlap");
+        check_all_reads(&store, &run, key, &want);
+    }
+}
+
+/// One batch of 1,000 metrics under 1,000 distinct keys, then the same
+/// keys again with one new point each and one repeat each.
+#[test]
+fn a_batch_of_a_thousand_distinct_keys() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("db.sqlite"));
+    let run = new_run(&store);
+    let first: Vec<Metric> = (0..1000)
+        .map(|i| Metric::new(format!("k{i:04}"), i as f64, 10, 1))
+        .collect();
+    log(&store, &run, first);
+    let second: Vec<Metric> = (0..500)
+        .flat_map(|i| {
+            [
+                Metric::new(format!("k{i:04}"), i as f64, 10, 1),
+                Metric::new(format!("k{i:04}"), -(i as f64), 5, 2),
+            ]
+        })
+        .collect();
+    log(&store, &run, second);
+    for i in [0usize, 1, 499, 500, 999] {
+        let key = format!("k{i:04}");
+        let mut want = vec![norm(10, 1, i as f64)];
+        if i < 500 {
+            want.push(norm(5, 2, -(i as f64)));
+        }
+        check_all_reads(&store, &run, &key, &model(&want));
+    }
+    let run_now = store.get_run(&run).unwrap();
+    assert_eq!(run_now.metrics.len(), 1000);
+    let k7 = run_now.metrics.iter().find(|m| m.key == "k0007").unwrap();
+    assert_eq!((k7.step, k7.value), (2, -7.0), "latest is the higher step");
+}

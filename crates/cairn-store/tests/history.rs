@@ -667,3 +667,142 @@ fn a_batch_of_a_thousand_distinct_keys() {
     let k7 = run_now.metrics.iter().find(|m| m.key == "k0007").unwrap();
     assert_eq!((k7.step, k7.value), (2, -7.0), "latest is the higher step");
 }
+
+/// Batches that fail after their metrics were written (a changed param
+/// value is refused) leave no trace in the history, the block counts or
+/// the latest values, also when they share a group commit with
+/// successful writes of the same metrics.
+#[test]
+fn failed_batches_leave_no_points_behind() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = std::sync::Arc::new(open(&dir.path().join("db.sqlite")));
+    let run = new_run(&*store);
+    store
+        .log_batch(
+            &run,
+            &RunBatch::new(vec![], vec![cairn_core::Param::new("p", "fixed")], vec![]).unwrap(),
+        )
+        .unwrap();
+    let threads = 4;
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|t| {
+            let (store, run, barrier) = (store.clone(), run.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                let mut kept = Vec::new();
+                barrier.wait();
+                for i in 0..50_i64 {
+                    let step = i * 10 + t as i64;
+                    let good = vec![Metric::new("m", step as f64, 1, step)];
+                    // Same metric and a brand-new one, then the refused param.
+                    let bad = RunBatch::new(
+                        vec![
+                            Metric::new("m", -1.0, 2, step + 1_000_000),
+                            Metric::new(format!("new{t}"), 1.0, 1, 0),
+                        ],
+                        vec![cairn_core::Param::new("p", format!("changed{t}"))],
+                        vec![],
+                    )
+                    .unwrap();
+                    assert!(store.log_batch(&run, &bad).is_err());
+                    log(&*store, &run, good);
+                    kept.push(norm(1, step, step as f64));
+                }
+                kept
+            })
+        })
+        .collect();
+    let mut want: Vec<P> = Vec::new();
+    for h in handles {
+        want.extend(h.join().unwrap());
+    }
+    let want = model(&want);
+    check_all_reads(&store, &run, "m", &want);
+    for t in 0..threads {
+        assert!(history(&*store, &run, &format!("new{t}")).is_empty());
+    }
+    let latest = store.get_run(&run).unwrap();
+    assert_eq!(latest.metrics.len(), 1, "{:?}", latest.metrics);
+    assert_eq!(latest.metrics[0].step, 49 * 10 + 3);
+}
+
+/// A version-5 history whose points share timestamps across the
+/// migration's chunk boundaries (and sit at the ends of the int64 range),
+/// retried in full after the migration: nothing is stored twice, and a
+/// new point in the middle of the range is still added.
+#[test]
+fn retries_across_migrated_chunk_boundaries_collapse() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v5.sqlite");
+    let run_id = "c".repeat(32);
+    let mut logged: Vec<Metric> = Vec::new();
+    {
+        let conn = rusqlite::Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);",
+        )
+        .unwrap();
+        for (i, sql) in [
+            include_str!("../migrations/0001_init.sql"),
+            include_str!("../migrations/0002_metric_history_by_run_key.sql"),
+            include_str!("../migrations/0003_runs_lookup_index.sql"),
+            include_str!("../migrations/0004_metric_blocks.sql"),
+            include_str!("../migrations/0005_child_tables_by_run_key.sql"),
+        ]
+        .iter()
+        .enumerate()
+        {
+            conn.execute_batch(sql).unwrap();
+            conn.execute(
+                "INSERT INTO schema_migrations VALUES (?1, 0)",
+                [i as i64 + 1],
+            )
+            .unwrap();
+        }
+        conn.execute_batch(&format!(
+            "INSERT INTO experiments VALUES (0, 'Default', 'file:///art/0', 'active', 0, 0);
+             INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time,
+                               lifecycle_stage, artifact_uri, run_key)
+             VALUES ('{run_id}', 0, 'rc', 'u', 'RUNNING', 10, 'active', 'file:///x', 1);"
+        ))
+        .unwrap();
+        let mut insert = conn
+            .prepare("INSERT INTO metric_history VALUES (1, 'm', ?1, ?2, ?3, ?4)")
+            .unwrap();
+        // 3,000 points on 7 timestamps: every migrated chunk boundary falls
+        // inside a run of equal timestamps.
+        for i in 0..3_000_i64 {
+            let t = [0, 1, 2, 3, 4, i64::MAX - 1, i64::MAX][(i % 7) as usize];
+            let s = if i % 11 == 0 { i64::MAX - i } else { i };
+            let v = if i % 13 == 0 {
+                f64::NAN
+            } else {
+                (i % 5) as f64
+            };
+            let (stored, nan) = if v.is_nan() { (0.0, 1) } else { (v, 0) };
+            insert
+                .execute(rusqlite::params![t, s, stored, nan])
+                .unwrap();
+            logged.push(Metric::new("m", v, t, s));
+        }
+        drop(insert);
+        conn.execute_batch(include_str!("../migrations/0004_metric_blocks.sql"))
+            .unwrap();
+    }
+    let store = open(&path);
+    let run: RunId = run_id.parse().unwrap();
+    let mut want: Vec<P> = logged
+        .iter()
+        .map(|m| norm(m.timestamp, m.step, m.value))
+        .collect();
+    let before = model(&want);
+    assert_eq!(before.len(), 3_000);
+    check_all_reads(&store, &run, "m", &before);
+    for batch in logged.chunks(1_000).rev() {
+        log(&store, &run, batch.to_vec());
+    }
+    check_all_reads(&store, &run, "m", &before);
+    log(&store, &run, vec![Metric::new("m", 0.25, 3, 5)]);
+    want.push(norm(3, 5, 0.25));
+    check_all_reads(&store, &run, "m", &model(&want));
+}

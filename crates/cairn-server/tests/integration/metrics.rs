@@ -579,3 +579,54 @@ async fn bulk_interval_over_out_of_order_batches() {
         ]
     );
 }
+
+/// Concurrent log-batch requests for the same metrics of one run, each
+/// sent twice (a client retry) and overlapping the other writers' points,
+/// out of step order: the whole-history read (fast path) and the paged
+/// read both return each distinct point once, in history order.
+#[tokio::test]
+async fn concurrent_retried_batches_of_one_metric() {
+    let s = Server::new();
+    let id = s.run("0").await;
+    let writer = |w: i64| {
+        let (s, id) = (&s, &id);
+        async move {
+            for round in (0..12_i64).rev() {
+                let metrics: Vec<Value> = (0..20_i64)
+                    .map(|i| {
+                        // Every writer logs the steps of a round; values
+                        // depend on the step only, so writers overlap.
+                        let step = round * 10 + (i + w) % 20;
+                        json!({"key": "c", "value": step % 7, "timestamp": 1_000 + step / 3,
+                               "step": step})
+                    })
+                    .collect();
+                let body = json!({"run_id": id, "metrics": metrics});
+                s.post("/runs/log-batch", body.clone()).await.ok();
+                s.post("/runs/log-batch", body).await.ok();
+            }
+        }
+    };
+    tokio::join!(writer(0), writer(3), writer(7), writer(11));
+    let mut want: Vec<(i64, i64, Value)> = (0..130_i64)
+        .map(|step| (1_000 + step / 3, step, json!((step % 7) as f64)))
+        .collect();
+    want.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    let whole = s.history(&id, "c").await;
+    assert_eq!(points(&whole), want);
+    let mut paged = Vec::new();
+    let mut token: Option<String> = None;
+    loop {
+        let mut uri = format!("/metrics/get-history?run_id={id}&metric_key=c&max_results=9");
+        if let Some(t) = &token {
+            uri.push_str(&format!("&page_token={}", enc(t)));
+        }
+        let page = s.get(&uri).await.ok();
+        paged.extend(page["metrics"].as_array().unwrap().clone());
+        match page.get("next_page_token") {
+            Some(t) => token = Some(t.as_str().unwrap().to_owned()),
+            None => break,
+        }
+    }
+    assert_eq!(paged, whole);
+}

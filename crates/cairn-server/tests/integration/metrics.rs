@@ -611,7 +611,7 @@ async fn concurrent_retried_batches_of_one_metric() {
     let mut want: Vec<(i64, i64, Value)> = (0..130_i64)
         .map(|step| (1_000 + step / 3, step, json!((step % 7) as f64)))
         .collect();
-    want.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    want.sort_by_key(|a| (a.0, a.1));
     let whole = s.history(&id, "c").await;
     assert_eq!(points(&whole), want);
     let mut paged = Vec::new();

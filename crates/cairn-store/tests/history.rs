@@ -806,3 +806,25 @@ fn retries_across_migrated_chunk_boundaries_collapse() {
     want.push(norm(3, 5, 0.25));
     check_all_reads(&store, &run, "m", &model(&want));
 }
+
+/// A deleted run refuses writes and keeps its history readable; once
+/// restored, a retry of its old points collapses and new points append.
+#[test]
+fn deleted_and_restored_runs_keep_their_history() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = open(&dir.path().join("db.sqlite"));
+    let run = new_run(&store);
+    let first: Vec<Metric> = (0..5).map(|s| Metric::new("m", s as f64, 10, s)).collect();
+    log(&store, &run, first.clone());
+    store.delete_run(&run).unwrap();
+    let refused = RunBatch::new(vec![Metric::new("m", 9.0, 11, 9)], vec![], vec![]).unwrap();
+    assert!(store.log_batch(&run, &refused).is_err());
+    let want: Vec<P> = (0..5).map(|s| norm(10, s, s as f64)).collect();
+    check_all_reads(&store, &run, "m", &want);
+    store.restore_run(&run).unwrap();
+    let mut again = first;
+    again.push(Metric::new("m", 5.0, 10, 5));
+    log(&store, &run, again);
+    let want: Vec<P> = (0..6).map(|s| norm(10, s, s as f64)).collect();
+    check_all_reads(&store, &run, "m", &want);
+}

@@ -368,11 +368,15 @@ impl CairnSampler {
                 first_new = t;
                 break;
             }
-            // Finished trials are append-only in `fmin`: every row's outcome
-            // is checked, the raw values only for the newest row.
+            // In a parallel search a trial launched early can finish after
+            // later ones and so lands in the middle of the finished sequence.
+            // Its loss may tie with the cached row at that position (common on
+            // quantized spaces), so the values are compared for every row: a
+            // cache that silently drifted from the history lost finished
+            // points from `first_of` and let repeats through.
             let same = o.rank_loss().to_bits() == c.loss[row].to_bits()
                 && matches!(o.state, ObsState::Ok(_)) == c.ok[row]
-                && (row + 1 < c.n || o.vals == &c.raw[row * p..(row + 1) * p]);
+                && o.vals == &c.raw[row * p..(row + 1) * p];
             if !same {
                 first_new = t;
                 break;
@@ -1905,6 +1909,41 @@ mod arm_tests {
             pts
         };
         assert_eq!(run(true), run(false));
+    }
+
+    #[test]
+    fn a_trial_finishing_out_of_order_with_a_tied_loss_stays_known() {
+        // Parallel search: trial 1 was launched before trials 2 and 3 but
+        // finishes after them, with the same loss as both. The cached rows
+        // (0, 2, 3) then line up with history rows (0, 1, 2) by loss alone;
+        // the cache must still notice and hold trial 1's point.
+        let space = finite_space();
+        let mut s = CairnSampler::new(&space, CairnConfig::default());
+        let mut rng = math::rng_from_seed(0);
+        let p = |a: f64, b: f64| -> Assignment { vec![Some(a), Some(b), Some(0.0), Some(0.0)] };
+        let pts = [p(0.0, 0.0), p(1.0, 1.0), p(2.0, 2.0), p(3.0, 3.0)];
+        let obs = |states: [ObsState; 4]| History {
+            obs: pts
+                .iter()
+                .zip(states)
+                .map(|(v, state)| Observation { vals: v, state })
+                .collect(),
+        };
+        let ok = ObsState::Ok;
+        s.suggest(
+            &space,
+            &obs([ok(5.0), ObsState::Pending, ok(1.0), ok(1.0)]),
+            &mut rng,
+        );
+        s.suggest(&space, &obs([ok(5.0), ok(1.0), ok(1.0), ok(1.0)]), &mut rng);
+        assert_eq!(s.cache.n, 4);
+        for (r, a) in pts.iter().enumerate() {
+            assert_eq!(&s.cache.raw[r * 4..(r + 1) * 4], a.as_slice(), "row {r}");
+            assert!(
+                s.cache.first_of.contains_key(&key_of(a)),
+                "point {r} not known"
+            );
+        }
     }
 
     #[test]

@@ -566,6 +566,15 @@ impl RawForestParams {
     }
 }
 
+/// The split candidates (thresholds, ascending, per feature) that a tree
+/// with this `maxBins` and `seed` fitted on `data` uses: Spark's sampled
+/// approximate quantiles, as the learner computes them. For inspection and
+/// for comparing the learner with other implementations on the same
+/// candidates (`examples/tree_parity_export.rs`).
+pub fn split_candidates(data: &Dataset, max_bins: usize, seed: u64) -> Vec<Vec<f64>> {
+    learner::find_thresholds(data, max_bins.max(2), seed)
+}
+
 /// Number of features tried per node for a strategy (Spark's rules; `sqrt`,
 /// `log2`, `onethird` and fractions round up).
 pub fn features_per_node(
@@ -899,6 +908,30 @@ mod tests {
         // stride 3: counts 2,1,1,2 -> running 2,3 -> cut after value 2 (2.5).
         let b = AnyBinned::build(&xor_like(), 2, 0);
         assert_eq!(b.thresholds()[0], vec![2.5]);
+    }
+
+    #[test]
+    fn split_candidates_are_the_ones_the_learner_uses() {
+        let d = xor_like();
+        assert_eq!(
+            split_candidates(&d, 32, 7),
+            vec![vec![1.5, 2.5, 3.5], vec![5.5]]
+        );
+        assert_eq!(
+            split_candidates(&d, 32, 7),
+            AnyBinned::build(&d, 32, 7).thresholds()
+        );
+        // Every threshold of a fitted tree is one of them.
+        let m = DecisionTreeClassifier::new().seed(7).fit(&d).unwrap();
+        let c = split_candidates(&d, 32, 7);
+        for n in &m.tree.nodes {
+            if let Node::Split {
+                feature, threshold, ..
+            } = n
+            {
+                assert!(c[*feature].contains(threshold));
+            }
+        }
     }
 
     #[test]

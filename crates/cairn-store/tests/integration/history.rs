@@ -7,6 +7,7 @@
 use std::cmp::Ordering;
 use std::path::Path;
 
+use super::old_schema;
 use cairn_core::commands::RunBatch;
 use cairn_core::store::{BulkIntervalQuery, MetricHistoryQuery, TrackingStore};
 use cairn_core::{ExperimentId, Metric, RunId};
@@ -453,28 +454,16 @@ fn version_5_history_survives_the_chunk_migration() {
     let run_b = "b".repeat(32);
     let mut want_a: Vec<P> = Vec::new();
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);",
-        )
-        .unwrap();
-        for (i, sql) in [
-            include_str!("../migrations/0001_init.sql"),
-            include_str!("../migrations/0002_metric_history_by_run_key.sql"),
-            include_str!("../migrations/0003_runs_lookup_index.sql"),
-            include_str!("../migrations/0004_metric_blocks.sql"),
-            include_str!("../migrations/0005_child_tables_by_run_key.sql"),
-        ]
-        .iter()
-        .enumerate()
-        {
-            conn.execute_batch(sql).unwrap();
-            conn.execute(
-                "INSERT INTO schema_migrations VALUES (?1, 0)",
-                [i as i64 + 1],
-            )
-            .unwrap();
-        }
+        let conn = old_schema(
+            &path,
+            &[
+                include_str!("../../migrations/0001_init.sql"),
+                include_str!("../../migrations/0002_metric_history_by_run_key.sql"),
+                include_str!("../../migrations/0003_runs_lookup_index.sql"),
+                include_str!("../../migrations/0004_metric_blocks.sql"),
+                include_str!("../../migrations/0005_child_tables_by_run_key.sql"),
+            ],
+        );
         conn.execute_batch(&format!(
             "INSERT INTO experiments VALUES (0, 'Default', 'file:///art/0', 'active', 0, 0);
              INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time,
@@ -509,7 +498,7 @@ fn version_5_history_survives_the_chunk_migration() {
             .unwrap();
         drop(insert);
         // The version-5 blocks, as that build's backfill computes them.
-        conn.execute_batch(include_str!("../migrations/0004_metric_blocks.sql"))
+        conn.execute_batch(include_str!("../../migrations/0004_metric_blocks.sql"))
             .unwrap();
     }
     let store = open(&path);
@@ -737,28 +726,16 @@ fn retries_across_migrated_chunk_boundaries_collapse() {
     let run_id = "c".repeat(32);
     let mut logged: Vec<Metric> = Vec::new();
     {
-        let conn = rusqlite::Connection::open(&path).unwrap();
-        conn.execute_batch(
-            "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);",
-        )
-        .unwrap();
-        for (i, sql) in [
-            include_str!("../migrations/0001_init.sql"),
-            include_str!("../migrations/0002_metric_history_by_run_key.sql"),
-            include_str!("../migrations/0003_runs_lookup_index.sql"),
-            include_str!("../migrations/0004_metric_blocks.sql"),
-            include_str!("../migrations/0005_child_tables_by_run_key.sql"),
-        ]
-        .iter()
-        .enumerate()
-        {
-            conn.execute_batch(sql).unwrap();
-            conn.execute(
-                "INSERT INTO schema_migrations VALUES (?1, 0)",
-                [i as i64 + 1],
-            )
-            .unwrap();
-        }
+        let conn = old_schema(
+            &path,
+            &[
+                include_str!("../../migrations/0001_init.sql"),
+                include_str!("../../migrations/0002_metric_history_by_run_key.sql"),
+                include_str!("../../migrations/0003_runs_lookup_index.sql"),
+                include_str!("../../migrations/0004_metric_blocks.sql"),
+                include_str!("../../migrations/0005_child_tables_by_run_key.sql"),
+            ],
+        );
         conn.execute_batch(&format!(
             "INSERT INTO experiments VALUES (0, 'Default', 'file:///art/0', 'active', 0, 0);
              INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time,
@@ -786,7 +763,7 @@ fn retries_across_migrated_chunk_boundaries_collapse() {
             logged.push(Metric::new("m", v, t, s));
         }
         drop(insert);
-        conn.execute_batch(include_str!("../migrations/0004_metric_blocks.sql"))
+        conn.execute_batch(include_str!("../../migrations/0004_metric_blocks.sql"))
             .unwrap();
     }
     let store = open(&path);

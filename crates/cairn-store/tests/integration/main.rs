@@ -1,6 +1,11 @@
 //! Store-level integration tests through the `TrackingStore` trait on a
 //! temp-file `SqliteStore`: concurrency and group commit, reopening,
-//! migrations, the Default experiment, metric history and sampling.
+//! migrations, the Default experiment, metric history and sampling; the
+//! chunked history layout (`history`) and metric-ordered paging
+//! (`search_pages`) in their own modules. One binary for the crate.
+
+mod history;
+mod search_pages;
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -30,6 +35,26 @@ fn open_fast(path: &Path) -> SqliteStore {
         },
     )
     .expect("open store")
+}
+
+/// A database file with the schema of an older build: the first
+/// `migrations.len()` migrations applied and recorded as that build did, so
+/// a test can fill it the old way and open it with the current store.
+fn old_schema(path: &Path, migrations: &[&str]) -> rusqlite::Connection {
+    let conn = rusqlite::Connection::open(path).unwrap();
+    conn.execute_batch(
+        "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);",
+    )
+    .unwrap();
+    for (i, sql) in migrations.iter().enumerate() {
+        conn.execute_batch(sql).unwrap();
+        conn.execute(
+            "INSERT INTO schema_migrations VALUES (?1, 0)",
+            [i as i64 + 1],
+        )
+        .unwrap();
+    }
+    conn
 }
 
 fn new_run(store: &dyn TrackingStore, exp: ExperimentId) -> RunId {
@@ -162,27 +187,15 @@ mod reopen {
         let a = "a".repeat(32);
         let b = "b".repeat(32);
         {
-            let conn = rusqlite::Connection::open(&path).unwrap();
-            conn.execute_batch(
-                "CREATE TABLE schema_migrations (version INTEGER PRIMARY KEY, applied_at INTEGER NOT NULL);",
-            )
-            .unwrap();
-            for (i, sql) in [
-                include_str!("../migrations/0001_init.sql"),
-                include_str!("../migrations/0002_metric_history_by_run_key.sql"),
-                include_str!("../migrations/0003_runs_lookup_index.sql"),
-                include_str!("../migrations/0004_metric_blocks.sql"),
-            ]
-            .iter()
-            .enumerate()
-            {
-                conn.execute_batch(sql).unwrap();
-                conn.execute(
-                    "INSERT INTO schema_migrations VALUES (?1, 0)",
-                    [i as i64 + 1],
-                )
-                .unwrap();
-            }
+            let conn = old_schema(
+                &path,
+                &[
+                    include_str!("../../migrations/0001_init.sql"),
+                    include_str!("../../migrations/0002_metric_history_by_run_key.sql"),
+                    include_str!("../../migrations/0003_runs_lookup_index.sql"),
+                    include_str!("../../migrations/0004_metric_blocks.sql"),
+                ],
+            );
             conn.execute_batch(&format!(
                 "INSERT INTO experiments VALUES (0, 'Default', 'file:///art/0', 'active', 0, 0);
                  INSERT INTO runs (run_uuid, experiment_id, name, user_id, status, start_time,

@@ -24,30 +24,17 @@ fn kfold_sizes_and_coverage() {
         assert_eq!(f.train.len() + f.test.len(), 10);
     }
     // seeded shuffle is deterministic and differs between seeds
-    let a = KFold {
-        k: 3,
-        shuffle: true,
-        seed: 1,
-        ..Default::default()
-    }
-    .split(30)
-    .unwrap();
-    let b = KFold {
-        k: 3,
-        shuffle: true,
-        seed: 1,
-        ..Default::default()
-    }
-    .split(30)
-    .unwrap();
-    let c = KFold {
-        k: 3,
-        shuffle: true,
-        seed: 2,
-        ..Default::default()
-    }
-    .split(30)
-    .unwrap();
+    let split = |seed| {
+        KFold {
+            k: 3,
+            shuffle: true,
+            seed,
+            ..Default::default()
+        }
+        .split(30)
+        .unwrap()
+    };
+    let (a, b, c) = (split(1), split(1), split(2));
     assert_eq!(a, b);
     assert_ne!(a, c);
 }

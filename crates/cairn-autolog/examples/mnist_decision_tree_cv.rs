@@ -2,7 +2,11 @@
 //! → DecisionTreeClassifier, tuned by a CrossValidator (3 folds, seed 42)
 //! over maxDepth × maxBins and judged by weightedPrecision. The folds are
 //! scikit-learn's `KFold(3, shuffle=True, random_state=42)` (numpy's legacy
-//! generator), as in the reference results, so the cells are comparable. Every grid cell
+//! generator), and the split candidates come from the reference's row sample
+//! too (numpy's `default_rng(42 + k)` on fold `k`, `default_rng(42)` for the
+//! refit: the tree's `splitSampleRng = numpy` with the CrossValidator's
+//! `seed_per_fold`), so every cell is comparable with the reference results
+//! in shared/bench/ml-reference.md. Every grid cell
 //! is a nested child run of the CrossValidator's run (so the runs search
 //! `params.maxDepth = '6'` finds them); the best model is scored on the test
 //! set, that metric logged, and the fitted pipeline saved as an artifact.
@@ -99,7 +103,10 @@ fn run() -> Result<(), String> {
 
     let pipeline = Pipeline::new()
         .named("indexer", StringIndexer::new())
-        .named("dt", DecisionTreeClassifier::new());
+        .named(
+            "dt",
+            DecisionTreeClassifier::new().split_sample_rng(SplitSampleRng::Numpy),
+        );
     let grid = ParamGridBuilder::new()
         .add_grid("maxDepth", depths)
         .add_grid("maxBins", bins)
@@ -111,6 +118,7 @@ fn run() -> Result<(), String> {
         .num_folds(3)
         .seed(42)
         .fold_rng(FoldRng::NumpyLegacy)
+        .seed_per_fold(true)
         .parallelism(parallelism);
 
     let parent = tracking
@@ -128,6 +136,7 @@ fn run() -> Result<(), String> {
         ("numFolds", "3".to_string()),
         ("seed", "42".to_string()),
         ("foldRng", "NumpyLegacy".to_string()),
+        ("seedPerFold", "true".to_string()),
         (
             "evaluator",
             "MulticlassClassificationEvaluator(weightedPrecision)".to_string(),

@@ -8,10 +8,16 @@
 //! the reference table in shared/bench/ml-reference.md, so each cell compares
 //! like with like; `--folds cairn` uses Cairn's own generator instead.
 //!
+//! The split-candidate row sample is the reference's too by default
+//! (`--binning sklearn`): numpy's `default_rng(seed + k)` on fold `k` and
+//! `default_rng(seed)` for the refit, i.e. `splitSampleRng = numpy` with the
+//! CrossValidator's `seed_per_fold`; `--binning cairn` draws it with Cairn's
+//! generator and the same seed on every fold, as Spark does.
+//!
 //! ```text
 //! cargo run --release -p cairn-ml --example mnist_grid_untracked -- \
 //!     [--data DIR] [--depths 2,4,6,8,10] [--bins 2,4,16,32] [--parallelism 1]
-//!     [--folds sklearn|cairn] [--fold-seed 42] [--tree-seed N]
+//!     [--folds sklearn|cairn] [--binning sklearn|cairn] [--fold-seed 42] [--tree-seed N]
 //! ```
 
 use cairn_ml::evaluation::MulticlassClassificationEvaluator;
@@ -89,8 +95,21 @@ fn main() -> Result<()> {
             return Err(MlError::param("--folds", other, "must be sklearn or cairn"));
         }
     };
-    println!("folds: 3, seed {fold_seed}, generator {fold_rng:?}");
-    let mut tree = DecisionTreeClassifier::new();
+    let (sample_rng, seed_per_fold) = match arg("--binning").as_deref() {
+        None | Some("sklearn") => (SplitSampleRng::Numpy, true),
+        Some("cairn") => (SplitSampleRng::Cairn, false),
+        Some(other) => {
+            return Err(MlError::param(
+                "--binning",
+                other,
+                "must be sklearn or cairn",
+            ));
+        }
+    };
+    println!(
+        "folds: 3, seed {fold_seed}, generator {fold_rng:?}; split sample {sample_rng:?}, seed per fold {seed_per_fold}"
+    );
+    let mut tree = DecisionTreeClassifier::new().split_sample_rng(sample_rng);
     if let Some(s) = arg("--tree-seed").and_then(|s| s.parse().ok()) {
         tree = tree.seed(s);
     }
@@ -111,6 +130,7 @@ fn main() -> Result<()> {
         .num_folds(3)
         .seed(fold_seed)
         .fold_rng(fold_rng)
+        .seed_per_fold(seed_per_fold)
         .parallelism(parallelism);
     let t = Instant::now();
     let model = cv.fit_with(&train, &progress)?;

@@ -14,7 +14,7 @@
 //! ```
 
 use cairn_ml::prelude::*;
-use cairn_ml::tree::split_candidates;
+use cairn_ml::tree::{SplitSampleRng, split_candidates};
 use std::fmt::Write as _;
 
 fn arg(name: &str) -> Option<String> {
@@ -58,7 +58,7 @@ fn main() -> Result<()> {
     write(&format!("{out}/test_rows.txt"), &idx)?;
     for bins in list("--bins", "2,32") {
         // One line per feature: its thresholds (shortest round-trip text).
-        let cands = split_candidates(&train, bins as usize, 42);
+        let cands = split_candidates(&train, bins as usize, 42, SplitSampleRng::Cairn);
         let mut text = String::new();
         for t in &cands {
             let line: Vec<String> = t.iter().map(|v| format!("{v:?}")).collect();

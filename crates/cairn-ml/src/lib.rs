@@ -59,6 +59,7 @@ pub mod feature;
 pub mod folds;
 pub mod io;
 pub mod linear;
+mod numpy_compat;
 pub mod param;
 pub mod pipeline;
 pub mod svm;
@@ -92,7 +93,7 @@ pub mod prelude {
     pub use crate::traits::{Estimator, Transformer};
     pub use crate::tree::{
         DecisionTreeClassifier, DecisionTreeRegressor, RandomForestClassifier,
-        RandomForestRegressor,
+        RandomForestRegressor, SplitSampleRng,
     };
     pub use crate::tuning::{
         CandidateResult, CrossValidator, CvObserver, FoldKind, TrainValidationSplit,

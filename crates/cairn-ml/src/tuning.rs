@@ -13,7 +13,7 @@ use crate::data::{Dataset, shuffled_split};
 use crate::error::{MlError, Result};
 use crate::evaluation::Evaluator;
 use crate::folds::{Fold, FoldRng, KFold, StratifiedKFold};
-use crate::param::{ParamMap, ParamValue};
+use crate::param::{ParamMap, ParamRef, ParamValue};
 use crate::traits::{Estimator, Transformer};
 use rayon::prelude::*;
 use std::sync::Mutex;
@@ -114,6 +114,7 @@ pub struct CrossValidator<'e, E: Estimator> {
     fold_kind: FoldKind,
     fold_rng: FoldRng,
     seed: u64,
+    seed_per_fold: bool,
     parallelism: usize,
     collect_sub_models: bool,
 }
@@ -157,6 +158,7 @@ impl<'e, E: Estimator> CrossValidator<'e, E> {
             fold_kind: FoldKind::Shuffled,
             fold_rng: FoldRng::Cairn,
             seed: 42,
+            seed_per_fold: false,
             parallelism: 1,
             collect_sub_models: false,
         }
@@ -196,6 +198,17 @@ impl<'e, E: Estimator> CrossValidator<'e, E> {
         self.collect_sub_models = on;
         self
     }
+    /// With `on`, fold `k` fits every candidate with each `seed` param of the
+    /// estimator (a bare `seed`, or `stage.seed` in a pipeline) raised by `k`,
+    /// as a hand-written loop calling `fit(train_k, seed=seed + k)` does; the
+    /// refit on all rows keeps the estimator's own seeds, and so do the params
+    /// reported to observers. Off by default: as in Spark and scikit-learn,
+    /// every fold then fits with the same seed. Example A's scikit-learn
+    /// reference seeds its split-candidate sample this way.
+    pub fn seed_per_fold(mut self, on: bool) -> Self {
+        self.seed_per_fold = on;
+        self
+    }
 
     /// Fits without an observer.
     pub fn fit(&self, data: &Dataset) -> Result<CrossValidatorModel<E::Model>> {
@@ -215,6 +228,7 @@ impl<'e, E: Estimator> CrossValidator<'e, E> {
             self.evaluator,
             self.parallelism,
             self.collect_sub_models,
+            self.seed_per_fold,
             data,
             observer,
             || {
@@ -303,6 +317,7 @@ impl<'e, E: Estimator> TrainValidationSplit<'e, E> {
             self.evaluator,
             self.parallelism,
             self.collect_sub_models,
+            false,
             data,
             observer,
             || {
@@ -332,15 +347,43 @@ fn prepare<E: Estimator>(estimator: &E, maps: &[ParamMap]) -> Result<Vec<E>> {
 
 type GridOut<M> = (Vec<Vec<f64>>, Option<Vec<Vec<Option<M>>>>);
 
+/// `estimator` with every `seed` param (bare or `stage.seed`) raised by `offset`.
+fn with_seed_offset<E: Estimator>(estimator: &E, offset: i64) -> Result<E> {
+    let mut map = ParamMap::new();
+    for (name, value) in estimator.params() {
+        if name == "seed" || name.ends_with(".seed") {
+            let seed = value.as_i64(&name)?.wrapping_add(offset);
+            map.insert(ParamRef::from(name.as_str()), ParamValue::Int(seed));
+        }
+    }
+    estimator.copy_with(&map)
+}
+
+/// The candidates of a grid: their param maps, the estimators as given
+/// (what observers are told), and the estimators as each split fits them.
+struct Candidates<'a, E> {
+    maps: &'a [ParamMap],
+    given: Vec<E>,
+    /// `per_split[k]` is fitted on split `k`; empty when every split fits `given`.
+    per_split: Vec<Vec<E>>,
+}
+
+impl<E> Candidates<'_, E> {
+    fn fitted_on(&self, split: usize) -> &[E] {
+        self.per_split.get(split).unwrap_or(&self.given)
+    }
+}
+
+/// Evaluates every candidate on every split.
 fn run_grid<E: Estimator>(
-    estimators: &[E],
-    maps: &[ParamMap],
+    candidates: &Candidates<'_, E>,
     splits: &[(Dataset, Dataset)],
     evaluator: &dyn Evaluator,
     parallelism: usize,
     collect: bool,
     observer: &dyn CvObserver,
 ) -> Result<GridOut<E::Model>> {
+    let (estimators, maps) = (&candidates.given, candidates.maps);
     let n_folds = splits.len();
     // Candidates that can share work (equal `share_key`) form one task per
     // fold; every other candidate is a group of its own.
@@ -391,7 +434,8 @@ fn run_grid<E: Estimator>(
             let (group, fold) = (&groups[t / n_folds], t % n_folds);
             let start = Instant::now();
             let (train, test) = &splits[fold];
-            let members: Vec<&E> = group.iter().map(|&c| &estimators[c]).collect();
+            let fitted_here = candidates.fitted_on(fold);
+            let members: Vec<&E> = group.iter().map(|&c| &fitted_here[c]).collect();
             let fitted = E::fit_many(&members, train);
             // A shared fit's time is split evenly among its candidates.
             let fit_share = start.elapsed() / group.len() as u32;
@@ -491,6 +535,7 @@ fn select<E: Estimator>(
     evaluator: &dyn Evaluator,
     parallelism: usize,
     collect_sub_models: bool,
+    seed_per_fold: bool,
     data: &Dataset,
     observer: &dyn CvObserver,
     make_splits: impl FnOnce() -> Result<Vec<(Dataset, Dataset)>>,
@@ -500,9 +545,26 @@ fn select<E: Estimator>(
     }
     let estimators = prepare(estimator, maps)?;
     let splits = make_splits()?;
-    let (fold_metrics, sub) = run_grid(
-        &estimators,
+    // Per fold, the candidates as that fold fits them.
+    let per_split: Vec<Vec<E>> = if seed_per_fold {
+        (0..splits.len())
+            .map(|k| {
+                estimators
+                    .iter()
+                    .map(|e| with_seed_offset(e, k as i64))
+                    .collect::<Result<_>>()
+            })
+            .collect::<Result<_>>()?
+    } else {
+        Vec::new()
+    };
+    let candidates = Candidates {
         maps,
+        given: estimators,
+        per_split,
+    };
+    let (fold_metrics, sub) = run_grid(
+        &candidates,
         &splits,
         evaluator,
         parallelism,

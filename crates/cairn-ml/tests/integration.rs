@@ -2,6 +2,7 @@
 
 mod integration {
     mod agreement;
+    mod binning;
     mod datasets;
     mod folds;
     mod persistence;

@@ -9,11 +9,9 @@
 //! rows in the same folds. The generator changes nothing else: the fold sizes
 //! and the stratification rule are the same for both.
 
-mod numpy_legacy;
-
 use crate::data::{Rng, rng};
 use crate::error::{MlError, Result};
-use numpy_legacy::RandomState;
+use crate::numpy_compat::legacy::RandomState;
 use rand::seq::SliceRandom;
 
 /// One fold: the training rows and the held-out rows (indices into the dataset).

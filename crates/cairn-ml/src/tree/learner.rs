@@ -17,6 +17,7 @@
 //! split (max depth, pure, too few rows) never get a histogram.
 
 use crate::data::{Dataset, sub_seed};
+use crate::numpy_compat::generator::Generator;
 use rand::Rng as _;
 use rand::seq::index::sample;
 use rayon::prelude::*;
@@ -86,6 +87,30 @@ fn weight_of(regression: bool, stats: &[f64]) -> f64 {
     }
 }
 
+/// The generator behind the Bernoulli row sample that split candidates are
+/// computed from (param `splitSampleRng`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum SplitSampleRng {
+    /// Cairn's seeded generator (the default).
+    #[default]
+    Cairn,
+    /// numpy's `default_rng(seed)`: row `i` is kept when the `i`-th value of
+    /// `default_rng(seed).random(n)` is below the fraction, so a scikit-learn
+    /// emulation of Spark's binning that draws its sample that way gets the
+    /// very same candidates from the same seed.
+    Numpy,
+}
+
+impl SplitSampleRng {
+    /// The param value (`cairn` or `numpy`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SplitSampleRng::Cairn => "cairn",
+            SplitSampleRng::Numpy => "numpy",
+        }
+    }
+}
+
 /// Split candidates as Spark computes them for continuous features.
 ///
 /// The rows are Bernoulli-sampled to about `max(maxBins^2, 10000)`; per feature
@@ -94,7 +119,16 @@ fn weight_of(regression: bool, stats: &[f64]) -> f64 {
 /// are walked with stride `numSamples / maxBins` and, each time the running
 /// count passes the next target, the midpoint closest to it is emitted. A
 /// feature constant in the sample has no candidate.
-pub(crate) fn find_thresholds(data: &Dataset, max_bins: usize, seed: u64) -> Vec<Vec<f64>> {
+///
+/// The Bernoulli draw keeps row `i` when the `i`-th uniform of the generator
+/// is below the fraction: Cairn's generator on a sub-seed of `seed`, or
+/// numpy's `default_rng(seed).random(n) < fraction` ([`SplitSampleRng`]).
+pub(crate) fn find_thresholds(
+    data: &Dataset,
+    max_bins: usize,
+    seed: u64,
+    sample_rng: SplitSampleRng,
+) -> Vec<Vec<f64>> {
     let n = data.n_rows();
     let required = (max_bins * max_bins).max(10_000);
     // Spark counts zeros as the *expected* sample size minus the sampled
@@ -102,11 +136,17 @@ pub(crate) fn find_thresholds(data: &Dataset, max_bins: usize, seed: u64) -> Vec
     // and the stride use floor(fraction * n), not the Bernoulli draw's size.
     let (rows, expected): (Vec<usize>, usize) = if required < n {
         let fraction = required as f64 / n as f64;
-        let mut rng = crate::data::rng(sub_seed(seed, 0x5EED));
-        (
-            (0..n).filter(|_| rng.random::<f64>() < fraction).collect(),
-            (fraction * n as f64) as usize,
-        )
+        let rows = match sample_rng {
+            SplitSampleRng::Cairn => {
+                let mut rng = crate::data::rng(sub_seed(seed, 0x5EED));
+                (0..n).filter(|_| rng.random::<f64>() < fraction).collect()
+            }
+            SplitSampleRng::Numpy => {
+                let mut rng = Generator::new(seed);
+                (0..n).filter(|_| rng.random() < fraction).collect()
+            }
+        };
+        (rows, (fraction * n as f64) as usize)
     } else {
         ((0..n).collect(), n)
     };
@@ -955,8 +995,13 @@ pub(crate) enum AnyBinned {
 
 impl AnyBinned {
     /// Finds Spark-style thresholds on `data` and bins it.
-    pub(crate) fn build(data: &Dataset, max_bins: usize, seed: u64) -> Self {
-        let th = find_thresholds(data, max_bins, seed);
+    pub(crate) fn build(
+        data: &Dataset,
+        max_bins: usize,
+        seed: u64,
+        sample_rng: SplitSampleRng,
+    ) -> Self {
+        let th = find_thresholds(data, max_bins, seed, sample_rng);
         if th.iter().all(|t| t.len() < 256) {
             AnyBinned::U8(Binned::new(data, th))
         } else {

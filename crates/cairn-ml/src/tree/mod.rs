@@ -9,7 +9,7 @@ use crate::error::{MlError, Result};
 use crate::param::{HasParams, ParamGuard, ParamValue, at_least, unknown};
 use crate::traits::{Estimator, Transformer};
 use learner::{AnyBinned, GrowConfig, Target};
-pub use learner::{Impurity, Node, Tree};
+pub use learner::{Impurity, Node, SplitSampleRng, Tree};
 use rand::Rng as _;
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,15 @@ pub struct RawTreeParams {
     pub min_info_gain: f64,
     /// `seed` (row sampling for split candidates, feature subsets, bootstrap).
     pub seed: i64,
+    /// `splitSampleRng`: the generator of the row sample behind the split
+    /// candidates, `cairn` (default) or `numpy` (see [`SplitSampleRng`]).
+    /// Not a Spark param; absent from models saved before it existed.
+    #[serde(default = "default_split_sample_rng")]
+    pub split_sample_rng: String,
+}
+
+fn default_split_sample_rng() -> String {
+    SplitSampleRng::Cairn.as_str().into()
 }
 
 impl RawTreeParams {
@@ -43,15 +52,17 @@ impl RawTreeParams {
             min_instances_per_node: 1,
             min_info_gain: 0.0,
             seed: 42,
+            split_sample_rng: default_split_sample_rng(),
         }
     }
-    const NAMES: [&'static str; 6] = [
+    const NAMES: [&'static str; 7] = [
         "maxDepth",
         "maxBins",
         "impurity",
         "minInstancesPerNode",
         "minInfoGain",
         "seed",
+        "splitSampleRng",
     ];
 
     fn get(&self, name: &str) -> Option<ParamValue> {
@@ -62,6 +73,7 @@ impl RawTreeParams {
             "minInstancesPerNode" => self.min_instances_per_node.into(),
             "minInfoGain" => self.min_info_gain.into(),
             "seed" => self.seed.into(),
+            "splitSampleRng" => self.split_sample_rng.clone().into(),
             _ => return None,
         })
     }
@@ -74,6 +86,7 @@ impl RawTreeParams {
             "minInstancesPerNode" => self.min_instances_per_node = v.as_i64(name)?,
             "minInfoGain" => self.min_info_gain = v.as_f64(name)?,
             "seed" => self.seed = v.as_i64(name)?,
+            "splitSampleRng" => self.split_sample_rng = v.as_str(name)?.to_ascii_lowercase(),
             _ => return Ok(false),
         }
         Ok(true)
@@ -118,6 +131,24 @@ impl RawTreeParams {
                 ));
             }
         };
+        let split_sample_rng = match self.split_sample_rng.as_str() {
+            "cairn" => SplitSampleRng::Cairn,
+            "numpy" => SplitSampleRng::Numpy,
+            _ => {
+                return Err(MlError::param(
+                    "splitSampleRng",
+                    &self.split_sample_rng,
+                    "must be 'cairn' or 'numpy'",
+                ));
+            }
+        };
+        if split_sample_rng == SplitSampleRng::Numpy && self.seed < 0 {
+            return Err(MlError::param(
+                "seed",
+                self.seed,
+                "must be >= 0 with splitSampleRng = numpy (numpy's seeds are non-negative)",
+            ));
+        }
         Ok(TreeParams {
             max_depth: self.max_depth as usize,
             max_bins: self.max_bins as usize,
@@ -125,6 +156,7 @@ impl RawTreeParams {
             min_instances_per_node: self.min_instances_per_node as usize,
             min_info_gain: self.min_info_gain,
             seed: self.seed as u64,
+            split_sample_rng,
         })
     }
 }
@@ -144,6 +176,8 @@ pub struct TreeParams {
     pub min_info_gain: f64,
     /// Seed.
     pub seed: u64,
+    /// Generator of the split-candidate row sample.
+    pub split_sample_rng: SplitSampleRng,
 }
 
 impl TreeParams {
@@ -231,6 +265,11 @@ macro_rules! tree_estimator {
                 self.0.seed = v;
                 self
             }
+            /// Sets `splitSampleRng`.
+            pub fn split_sample_rng(mut self, v: SplitSampleRng) -> Self {
+                self.0.split_sample_rng = v.as_str().into();
+                self
+            }
         }
 
         impl ParamGuard for $name {
@@ -313,7 +352,7 @@ impl TreeParams {
                 .map(|&j| group[j].max_depth)
                 .max()
                 .unwrap_or(p.max_depth);
-            let binned = AnyBinned::build(data, p.max_bins, p.seed);
+            let binned = AnyBinned::build(data, p.max_bins, p.seed, p.split_sample_rng);
             let rows: Vec<u32> = (0..data.n_rows() as u32).collect();
             let cfg = TreeParams {
                 max_depth: deepest,
@@ -480,7 +519,7 @@ pub struct RawForestParams {
     pub bootstrap: bool,
 }
 
-const FOREST_NAMES: [&str; 10] = [
+const FOREST_NAMES: [&str; 11] = [
     "numTrees",
     "maxDepth",
     "maxBins",
@@ -491,6 +530,7 @@ const FOREST_NAMES: [&str; 10] = [
     "minInstancesPerNode",
     "minInfoGain",
     "seed",
+    "splitSampleRng",
 ];
 
 /// Checked forest params.
@@ -567,12 +607,17 @@ impl RawForestParams {
 }
 
 /// The split candidates (thresholds, ascending, per feature) that a tree
-/// with this `maxBins` and `seed` fitted on `data` uses: Spark's sampled
+/// with this `maxBins`, `seed` and `splitSampleRng` fitted on `data` uses: Spark's sampled
 /// approximate quantiles, as the learner computes them. For inspection and
 /// for comparing the learner with other implementations on the same
 /// candidates (`examples/tree_parity_export.rs`).
-pub fn split_candidates(data: &Dataset, max_bins: usize, seed: u64) -> Vec<Vec<f64>> {
-    learner::find_thresholds(data, max_bins.max(2), seed)
+pub fn split_candidates(
+    data: &Dataset,
+    max_bins: usize,
+    seed: u64,
+    sample_rng: SplitSampleRng,
+) -> Vec<Vec<f64>> {
+    learner::find_thresholds(data, max_bins.max(2), seed, sample_rng)
 }
 
 /// Number of features tried per node for a strategy (Spark's rules; `sqrt`,
@@ -634,7 +679,12 @@ impl ForestParams {
             classification,
         )?;
         let per_node = (m < data.n_features()).then_some(m);
-        let binned = AnyBinned::build(data, self.tree.max_bins, self.tree.seed);
+        let binned = AnyBinned::build(
+            data,
+            self.tree.max_bins,
+            self.tree.seed,
+            self.tree.split_sample_rng,
+        );
         let sample_size = ((n as f64 * self.subsampling_rate).round() as usize).max(1);
         let trees = (0..self.num_trees)
             .into_par_iter()
@@ -743,6 +793,11 @@ macro_rules! forest_estimator {
             /// Sets `seed`.
             pub fn seed(mut self, v: i64) -> Self {
                 self.0.tree.seed = v;
+                self
+            }
+            /// Sets `splitSampleRng`.
+            pub fn split_sample_rng(mut self, v: SplitSampleRng) -> Self {
+                self.0.tree.split_sample_rng = v.as_str().into();
                 self
             }
         }
@@ -901,12 +956,12 @@ mod tests {
 
     #[test]
     fn thresholds_are_midpoints_when_few_values() {
-        let b = AnyBinned::build(&xor_like(), 32, 0);
+        let b = AnyBinned::build(&xor_like(), 32, 0, SplitSampleRng::Cairn);
         assert_eq!(b.thresholds()[0], vec![1.5, 2.5, 3.5]);
         assert_eq!(b.thresholds()[1], vec![5.5]);
         // maxBins 2 keeps one candidate chosen by the stride walk: 6 samples,
         // stride 3: counts 2,1,1,2 -> running 2,3 -> cut after value 2 (2.5).
-        let b = AnyBinned::build(&xor_like(), 2, 0);
+        let b = AnyBinned::build(&xor_like(), 2, 0, SplitSampleRng::Cairn);
         assert_eq!(b.thresholds()[0], vec![2.5]);
     }
 
@@ -914,16 +969,16 @@ mod tests {
     fn split_candidates_are_the_ones_the_learner_uses() {
         let d = xor_like();
         assert_eq!(
-            split_candidates(&d, 32, 7),
+            split_candidates(&d, 32, 7, SplitSampleRng::Cairn),
             vec![vec![1.5, 2.5, 3.5], vec![5.5]]
         );
         assert_eq!(
-            split_candidates(&d, 32, 7),
-            AnyBinned::build(&d, 32, 7).thresholds()
+            split_candidates(&d, 32, 7, SplitSampleRng::Cairn),
+            AnyBinned::build(&d, 32, 7, SplitSampleRng::Cairn).thresholds()
         );
         // Every threshold of a fitted tree is one of them.
         let m = DecisionTreeClassifier::new().seed(7).fit(&d).unwrap();
-        let c = split_candidates(&d, 32, 7);
+        let c = split_candidates(&d, 32, 7, SplitSampleRng::Cairn);
         for n in &m.tree.nodes {
             if let Node::Split {
                 feature, threshold, ..

@@ -57,7 +57,7 @@ fn cross_validator_over_pipeline_grid() {
     for (i, s) in seen.iter().enumerate() {
         assert_eq!(s.2.len(), 3);
         assert!((s.3 - m.avg_metrics[i]).abs() < 1e-15);
-        assert_eq!(s.4, 3 + 6, "indexer has 3 params, the tree 6");
+        assert_eq!(s.4, 3 + 7, "indexer has 3 params, the tree 7");
     }
     // depth 3 beats depth 1 (which can only predict two of three classes)
     assert!(m.avg_metrics[1] > m.avg_metrics[0] + 0.2);

@@ -3,9 +3,11 @@
 //! (128-bit LCG, XSL-RR output); `random()` is the top 53 bits of one output
 //! scaled to `[0, 1)`.
 //!
-//! Written from the algorithms as numpy documents them (`SeedSequence` is
-//! O'Neill's `seed_seq_fe` hash with a 4-word pool; PCG64 is the reference
-//! `pcg_setseq_128` generator) and checked against numpy 2.4 output.
+//! `SeedSequence` (O'Neill's `seed_seq_fe` hash with a 4-word pool) is
+//! written here from the algorithm as numpy documents it; PCG64 (XSL-RR
+//! 128/64) is `rand_pcg::Pcg64`. Both are checked against numpy 2.4 output.
+
+use rand::RngCore;
 
 /// `SeedSequence` constants (numpy's names).
 const INIT_A: u32 = 0x43b0_d7e5;
@@ -16,9 +18,6 @@ const MIX_MULT_L: u32 = 0xca01_f9dd;
 const MIX_MULT_R: u32 = 0x4973_f715;
 const XSHIFT: u32 = 16;
 const POOL_SIZE: usize = 4;
-
-/// PCG's default 128-bit LCG multiplier.
-const PCG_MULTIPLIER: u128 = 0x2360_ed05_1fc6_5da4_4385_df64_9fcc_f645;
 
 /// The seed's 32-bit words, least significant first (`0` is one zero word),
 /// as numpy coerces an integer entropy.
@@ -89,8 +88,7 @@ fn generate_state<const N: usize>(seed: u64) -> [u64; N] {
 /// `numpy.random.default_rng(seed)`: a PCG64 seeded through `SeedSequence`.
 #[derive(Clone, Debug)]
 pub(crate) struct Generator {
-    state: u128,
-    increment: u128,
+    pcg: rand_pcg::Pcg64,
 }
 
 impl Generator {
@@ -98,36 +96,20 @@ impl Generator {
     /// integer; every `u64` is covered).
     pub(crate) fn new(seed: u64) -> Self {
         let s = generate_state::<4>(seed);
+        // numpy seeds PCG64 with (state, sequence) = (words 0-1, words 2-3),
+        // high word first; `rand_pcg`'s `new` is the same `pcg_setseq_128`
+        // seeding and output order (checked against numpy's values below).
         let init_state = (u128::from(s[0]) << 64) | u128::from(s[1]);
         let init_seq = (u128::from(s[2]) << 64) | u128::from(s[3]);
-        let mut g = Generator {
-            state: 0,
-            increment: (init_seq << 1) | 1,
-        };
-        g.step();
-        g.state = g.state.wrapping_add(init_state);
-        g.step();
-        g
+        Generator {
+            pcg: rand_pcg::Pcg64::new(init_state, init_seq),
+        }
     }
 
-    fn step(&mut self) {
-        self.state = self
-            .state
-            .wrapping_mul(PCG_MULTIPLIER)
-            .wrapping_add(self.increment);
-    }
-
-    /// The next 64-bit output (advance, then XSL-RR of the new state).
-    pub(crate) fn next_u64(&mut self) -> u64 {
-        self.step();
-        let rot = (self.state >> 122) as u32;
-        let xored = ((self.state >> 64) as u64) ^ (self.state as u64);
-        xored.rotate_right(rot)
-    }
-
-    /// `Generator.random()`: a double uniform in `[0, 1)`.
+    /// `Generator.random()`: a double uniform in `[0, 1)` (the top 53 bits
+    /// of one 64-bit output).
     pub(crate) fn random(&mut self) -> f64 {
-        (self.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
+        (self.pcg.next_u64() >> 11) as f64 * (1.0 / 9_007_199_254_740_992.0)
     }
 }
 
@@ -191,16 +173,5 @@ mod tests {
             let got = [g.random(), g.random(), g.random()];
             assert_eq!(got, want, "seed {seed}");
         }
-    }
-
-    #[test]
-    fn seeded_state_matches_numpy_bit_generator_state() {
-        // `default_rng(42).bit_generator.state` after seeding.
-        let g = Generator::new(42);
-        assert_eq!(g.state, 274_674_114_334_540_486_603_088_602_300_644_985_544);
-        assert_eq!(
-            g.increment,
-            332_724_090_758_049_132_448_979_897_138_935_081_983
-        );
     }
 }

@@ -6,11 +6,11 @@
 //!   → PCG64) and its `random()` doubles, which the example A reference used
 //!   for the Bernoulli row sample behind its split candidates.
 //!
-//! Why by hand: no maintained crate reproduces numpy's seeding. `rand_mt`
-//! supplies MT19937 itself; PCG64's XSL-RR step is a few lines and is written
-//! here so that its order (advance, then output) is the one numpy uses, which
-//! `rand_pcg` does not promise. Both are checked against real numpy output in
-//! unit tests and `tests/fixtures`.
+//! Why partly by hand: no maintained crate reproduces numpy's seeding. The
+//! generators themselves come from crates (`rand_mt` for MT19937,
+//! `rand_pcg` for PCG64); numpy's integer seeding, its legacy bounded draw
+//! and shuffle, and `SeedSequence` are written here. Each is checked against
+//! real numpy output in unit tests and `tests/fixtures`.
 
 pub(crate) mod generator;
 pub(crate) mod legacy;

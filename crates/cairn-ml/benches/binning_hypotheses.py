@@ -76,7 +76,8 @@ def draw(kind, seed):
 
 
 def streamed(kind, seed):
-    """One generator consumed fold after fold."""
+    """One generator for the whole grid, consumed by each binning in turn
+    (maxBins by maxBins, fold by fold)."""
     g = np.random.RandomState(seed) if kind.startswith("RandomState") else np.random.default_rng(seed)
 
     def f(n, fraction):

@@ -8,6 +8,7 @@
 //! the same tolerance.
 
 use super::kernel::KernelRows;
+use super::pool;
 use super::{Kernel, SvcParams};
 
 /// A feasible starting point: `0 <= alpha <= C`, `yᵀalpha = 0`,
@@ -71,16 +72,23 @@ impl RowCache {
             let old = self.cached.swap_remove(pos);
             buf = self.rows[old].take();
         }
-        // an evicted row's buffer is reused: no allocation, no fresh pages
-        let mut buf = buf.unwrap_or_else(|| vec![0.0f32; self.n].into_boxed_slice());
-        kernel.row_into(i, &mut buf);
+        // an evicted row's buffer is reused, else an earlier fit's (`pool`):
+        // no allocation, no fresh pages
+        let mut buf = buf.unwrap_or_else(|| pool::take(self.n));
+        kernel.row_into(i, &mut buf[..self.n]);
         self.rows[i] = Some(buf);
         self.cached.push(i);
     }
 
     /// Row `i`, which must have been loaded (and not evicted since).
     fn row(&self, i: usize) -> &[f32] {
-        self.rows[i].as_deref().unwrap_or(&[])
+        self.rows[i].as_deref().map_or(&[], |r| &r[..self.n])
+    }
+}
+
+impl Drop for RowCache {
+    fn drop(&mut self) {
+        pool::give_back(self.rows.iter_mut().filter_map(Option::take));
     }
 }
 

@@ -95,10 +95,12 @@ impl Kernel {
 /// accumulators stay in L1 between the per-feature passes.
 const BLOCK: usize = 512;
 
-/// `acc[t] += Σ_f x_f cols[f n + start + t]`, adding the features in order
-/// `0..d` (so each sum is a row-wise dot product's, bit for bit). Four
-/// features per pass keep the running sums in registers: one load and one
-/// store of `acc` per four multiply-adds instead of per one.
+/// `acc[t] = Σ_f x_f cols[f n + start + t]`, adding the features in order
+/// `0..d` to 0.0 (so each sum is a row-wise dot product's, bit for bit).
+/// Four features per pass keep the running sums in registers: one load and
+/// one store of `acc` per four multiply-adds instead of per one. The first
+/// pass starts from the constant 0.0 instead of reading `acc`, so `acc`
+/// needs no clearing.
 #[inline(always)]
 fn dot_block(x: &[f64], cols: &[f64], n: usize, start: usize, acc: &mut [f64]) {
     let len = acc.len();
@@ -107,8 +109,9 @@ fn dot_block(x: &[f64], cols: &[f64], n: usize, start: usize, acc: &mut [f64]) {
     let mut f = 0;
     for q in &mut quads {
         let (c0, c1, c2, c3) = (col(f), col(f + 1), col(f + 2), col(f + 3));
+        let fresh = f == 0;
         for t in 0..len {
-            let mut a = acc[t];
+            let mut a = if fresh { 0.0 } else { acc[t] };
             a += q[0] * c0[t];
             a += q[1] * c1[t];
             a += q[2] * c2[t];
@@ -116,6 +119,9 @@ fn dot_block(x: &[f64], cols: &[f64], n: usize, start: usize, acc: &mut [f64]) {
             acc[t] = a;
         }
         f += 4;
+    }
+    if f == 0 {
+        acc.fill(0.0);
     }
     for &v in quads.remainder() {
         for (a, &c) in acc.iter_mut().zip(col(f)) {
@@ -193,7 +199,6 @@ impl<'a> KernelRows<'a> {
         for start in (0..self.n).step_by(BLOCK) {
             let len = BLOCK.min(self.n - start);
             let acc = &mut acc[..len];
-            acc.fill(0.0);
             dot_block(xi, &self.cols, self.n, start, acc);
             let out = &mut out[start..start + len];
             match self.kernel {
@@ -284,7 +289,6 @@ impl SupportColumns {
         for start in (0..self.n).step_by(BLOCK) {
             let len = BLOCK.min(self.n - start);
             let out = &mut out[start..start + len];
-            out.fill(0.0);
             dot_block(x, &self.cols, self.n, start, out);
             for (o, &ns) in out.iter_mut().zip(&self.norms[start..start + len]) {
                 *o = -(gamma * (nx + ns - 2.0 * *o).max(0.0));

@@ -19,6 +19,7 @@ use serde::{Deserialize, Serialize};
 use std::collections::HashMap;
 
 mod kernel;
+mod pool;
 mod primal;
 mod smo;
 

@@ -8,6 +8,7 @@
 //! the same tolerance.
 
 use super::kernel::KernelRows;
+use super::pool;
 use super::{Kernel, SvcParams};
 
 /// A feasible starting point: `0 <= alpha <= C`, `yᵀalpha = 0`,
@@ -71,16 +72,23 @@ impl RowCache {
             let old = self.cached.swap_remove(pos);
             buf = self.rows[old].take();
         }
-        // an evicted row's buffer is reused: no allocation, no fresh pages
-        let mut buf = buf.unwrap_or_else(|| vec![0.0f32; self.n].into_boxed_slice());
-        kernel.row_into(i, &mut buf);
+        // an evicted row's buffer is reused, else an earlier fit's (`pool`):
+        // no allocation, no fresh pages
+        let mut buf = buf.unwrap_or_else(|| pool::take(self.n));
+        kernel.row_into(i, &mut buf[..self.n]);
         self.rows[i] = Some(buf);
         self.cached.push(i);
     }
 
     /// Row `i`, which must have been loaded (and not evicted since).
     fn row(&self, i: usize) -> &[f32] {
-        self.rows[i].as_deref().unwrap_or(&[])
+        self.rows[i].as_deref().map_or(&[], |r| &r[..self.n])
+    }
+}
+
+impl Drop for RowCache {
+    fn drop(&mut self) {
+        pool::give_back(self.rows.iter_mut().filter_map(Option::take));
     }
 }
 
@@ -137,6 +145,7 @@ pub(super) fn solve(
     let n = y.len();
     let rows = KernelRows::new(x, d, kernel);
     let qd = rows.diagonal();
+    let arch = pulp::Arch::new();
     let (mut alpha, mut grad, mut g_bar) = match start {
         Some(s) if s.alpha.len() == n && s.grad.len() == n && s.g_bar.len() == n => {
             (s.alpha, s.grad, s.g_bar)
@@ -237,15 +246,16 @@ pub(super) fn solve(
         let mut best = f64::INFINITY;
         let mut j_sel = usize::MAX;
         let qi = qd[i_sel];
+        let (y, grad_n, low_n, qd_n, ki) = (&y[..n], &grad[..n], &low[..n], &qd[..n], &ki[..n]);
         for &t in &set.list {
-            if !low[t] {
+            if !low_n[t] {
                 continue;
             }
-            let v = -y[t] * grad[t];
+            let v = -y[t] * grad_n[t];
             gmin = gmin.min(v);
             let b = gmax - v;
             if b > 0.0 {
-                let mut a = qi + qd[t] - 2.0 * f64::from(ki[t]);
+                let mut a = qi + qd_n[t] - 2.0 * f64::from(ki[t]);
                 if a <= 0.0 {
                     a = tau;
                 }
@@ -291,14 +301,24 @@ pub(super) fn solve(
         // rows instead of two)
         let mut found = (f64::NEG_INFINITY, usize::MAX);
         if set.list.len() == n {
-            for (k, (((g, &yk), &a), &b)) in grad.iter_mut().zip(y).zip(ki).zip(kj).enumerate() {
-                *g += yk * t * (f64::from(a) - f64::from(b));
-                let v = -yk * *g;
+            // the update vectorises (under `arch`) once it is apart from the
+            // arg-max, which then reads the fresh gradient in a second pass
+            arch.dispatch(AddScaledDiff {
+                out: &mut grad,
+                y,
+                f: t,
+                a: ki,
+                b: Some(kj),
+            });
+            for (k, (&g, &yk)) in grad.iter().zip(y).enumerate() {
+                let v = -yk * g;
                 if up[k] && v > found.0 {
                     found = (v, k);
                 }
             }
         } else {
+            // one length for every slice: one bounds check per row
+            let (grad, y, up, ki, kj) = (&mut grad[..n], &y[..n], &up[..n], &ki[..n], &kj[..n]);
             for &k in &set.list {
                 let g = grad[k] + y[k] * t * (f64::from(ki[k]) - f64::from(kj[k]));
                 grad[k] = g;
@@ -312,10 +332,13 @@ pub(super) fn solve(
         for (s, old, row) in [(i, old_i, ki), (j, old_j, kj)] {
             if at_upper(old) != at_upper(alpha[s]) {
                 let sign = if at_upper(alpha[s]) { c } else { -c };
-                let f = sign * y[s];
-                for ((g, &yt), &k) in g_bar.iter_mut().zip(y).zip(row) {
-                    *g += f * yt * f64::from(k);
-                }
+                arch.dispatch(AddScaledDiff {
+                    out: &mut g_bar,
+                    y,
+                    f: sign * y[s],
+                    a: row,
+                    b: None,
+                });
             }
         }
     }
@@ -325,6 +348,39 @@ pub(super) fn solve(
         alpha,
         rho,
         iterations: iter,
+    }
+}
+
+/// `out[t] += y[t] f (a[t] − b[t])` (or `y[t] f a[t]` without `b`) for
+/// every `t`: the gradient update and the `g_bar` update, as a
+/// [`pulp::WithSimd`] operation so that it runs as wide as the CPU allows
+/// (the same operations in the same order, so the same bits as the scalar
+/// loop).
+struct AddScaledDiff<'a> {
+    out: &'a mut [f64],
+    y: &'a [f64],
+    f: f64,
+    a: &'a [f32],
+    b: Option<&'a [f32]>,
+}
+
+impl pulp::WithSimd for AddScaledDiff<'_> {
+    type Output = ();
+    #[inline(always)]
+    fn with_simd<S: pulp::Simd>(self, _: S) {
+        let f = self.f;
+        match self.b {
+            Some(b) => {
+                for (((o, &yt), &a), &b) in self.out.iter_mut().zip(self.y).zip(self.a).zip(b) {
+                    *o += yt * f * (f64::from(a) - f64::from(b));
+                }
+            }
+            None => {
+                for ((o, &yt), &a) in self.out.iter_mut().zip(self.y).zip(self.a) {
+                    *o += f * yt * f64::from(a);
+                }
+            }
+        }
     }
 }
 

@@ -8,7 +8,7 @@
 //!
 //! ```text
 //! cargo run --release -p cairn-autolog --example california_model_selection -- \
-//!     [--data ../shared/datasets] [--evals 32] [--parallelism 2] [--seed 0] [--algo default|tpe|rand]
+//!     [--data ../shared/datasets] [--evals 32] [--parallelism 2] [--seed 0] [--algo default|tpe|rand|anneal|default+FLAGS]
 //! ```
 
 use std::process::ExitCode;
@@ -96,16 +96,13 @@ fn run() -> Result<(), String> {
     let evals: usize = number("--evals", 32)?;
     let parallelism: usize = number("--parallelism", 2)?;
     let seed: u64 = number("--seed", 0)?;
-    let algo = match arg("--algo").as_deref() {
-        None | Some("default") => Algo::Default,
-        Some("tpe") => Algo::Tpe(Default::default()),
-        Some("rand") => Algo::Random,
-        Some(other) => {
-            return Err(format!(
-                "--algo: '{other}' is not one of default, tpe, rand"
-            ));
-        }
-    };
+    let algo_name = arg("--algo").unwrap_or_else(|| "default".into());
+    let algo = Algo::from_name(&algo_name).ok_or_else(|| {
+        format!(
+            "--algo: '{algo_name}' is not one of default, tpe, rand, anneal \
+             (or default+flag ablations such as default+no-quad)"
+        )
+    })?;
 
     let mut tracking = Tracking::from_env().map_err(|e| e.to_string())?;
     tracking

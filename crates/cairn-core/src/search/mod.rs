@@ -1,4 +1,5 @@
-//! MLflow's search filter language for runs and experiments, extended with
+//! MLflow's search filter language for runs, experiments and the model
+//! registry, extended with
 //! `OR` and parentheses: parsed into a typed AST that stores compile to SQL.
 //!
 //! Entry points: [`RunFilter::parse`], [`RunOrder::parse`],
@@ -22,11 +23,12 @@ mod schema;
 mod tests;
 
 pub use ast::{
-    Comparison, Condition, DatasetField, ExperimentAttribute, ExperimentOperand, Expr, NumberOp,
-    Operand, OrderClause, RunAttribute, RunOrderKey, TextOp,
+    Comparison, Condition, DatasetField, ExperimentAttribute, ExperimentOperand, Expr,
+    ModelVersionOperand, ModelVersionOrderKey, NumberOp, Operand, OrderClause,
+    RegisteredModelOperand, RegisteredModelOrderKey, RunAttribute, RunOrderKey, TextOp,
 };
 pub use eval::like;
-pub use order::{ExperimentOrder, RunOrder};
+pub use order::{ExperimentOrder, ModelVersionOrder, RegisteredModelOrder, RunOrder};
 
 use crate::entities::{Experiment, Run};
 use crate::error::{Error, Result};
@@ -115,5 +117,39 @@ impl ExperimentFilter {
         self.expr
             .as_ref()
             .is_none_or(|e| eval::eval(e, &|c| eval::experiment_matches(c, experiment)))
+    }
+}
+
+/// A parsed registered-model filter (`name`, `tags.<key>`). The default
+/// matches every model.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegisteredModelFilter {
+    /// The expression; `None` matches everything.
+    pub expr: Option<Expr<RegisteredModelOperand>>,
+}
+
+impl RegisteredModelFilter {
+    /// Parse a filter string; empty or blank matches everything.
+    pub fn parse(input: &str) -> Result<RegisteredModelFilter> {
+        let expr = parser::parse_filter::<schema::RegisteredModelSchema>(input)
+            .map_err(|e| filter_error(input, e))?;
+        Ok(RegisteredModelFilter { expr })
+    }
+}
+
+/// A parsed model-version filter (`name`, `version_number`, `run_id`,
+/// `source_path`, `tags.<key>`). The default matches every version.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelVersionFilter {
+    /// The expression; `None` matches everything.
+    pub expr: Option<Expr<ModelVersionOperand>>,
+}
+
+impl ModelVersionFilter {
+    /// Parse a filter string; empty or blank matches everything.
+    pub fn parse(input: &str) -> Result<ModelVersionFilter> {
+        let expr = parser::parse_filter::<schema::ModelVersionSchema>(input)
+            .map_err(|e| filter_error(input, e))?;
+        Ok(ModelVersionFilter { expr })
     }
 }

@@ -338,8 +338,9 @@ fn local_path(uri: &str) -> &str {
 }
 
 /// MLflow 3's source rules: non-empty, no `..` segment (also percent-encoded),
-/// `runs:/<id>/...` only with that same `run_id`, and a local path only when
-/// it lies inside the named run's (local) artifact root.
+/// `runs:/<id>/...` only with that same `run_id`, an `mlflow-artifacts:`
+/// source of a named run only inside that run's artifact root, and a local
+/// path only when it lies inside the named run's (local) artifact root.
 pub fn check_source(source: &str, run: Option<&SourceRun<'_>>) -> Result<()> {
     if source.is_empty() {
         return Err(Error::invalid(
@@ -363,6 +364,19 @@ pub fn check_source(source: &str, run: Option<&SourceRun<'_>>) -> Result<()> {
                 "The run_id request parameter has to be specified and must match the run ID in the `runs:/` URI.",
             )),
         };
+    }
+    if let (Some(r), true) = (run, source.starts_with("mlflow-artifacts:")) {
+        // A proxied source of a run must lie inside that run's artifacts.
+        let root = r.artifact_uri.trim_end_matches('/');
+        if r.artifact_uri.starts_with("mlflow-artifacts:")
+            && source != root
+            && !source.starts_with(&format!("{root}/"))
+        {
+            return Err(bad_source(
+                source,
+                "The source must be inside the artifact location of the run specified by run_id.",
+            ));
+        }
     }
     if is_local(source) {
         let inside = run.is_some_and(|r| {
@@ -436,6 +450,8 @@ mod tests {
         assert!(check_source("runs:/abc/model", Some(&run)).is_ok());
         assert!(check_source("runs:/xyz/model", Some(&run)).is_err());
         assert!(check_source("runs:/abc/model", None).is_err());
+        assert!(check_source("mlflow-artifacts:/1/abc/artifacts/model", Some(&run)).is_ok());
+        assert!(check_source("mlflow-artifacts:/1/xyz/artifacts/model", Some(&run)).is_err());
         assert!(check_source("runs:/abc/../x", Some(&run)).is_err());
         assert!(check_source("s3://b/%2E%2E/x", None).is_err());
         assert!(check_source("s3://bucket/model", None).is_ok());

@@ -120,36 +120,109 @@ impl ExperimentFilter {
     }
 }
 
+/// The tag that marks a registered model (and its versions) as a prompt.
+pub const IS_PROMPT_TAG: &str = "mlflow.prompt.is_prompt";
+
+/// MLflow's prompt rule for registry searches: prompts live in the model
+/// registry as models tagged `mlflow.prompt.is_prompt = 'true'`, and a
+/// search returns only ordinary models unless a top-level comparison asks
+/// for prompts (`= 'true'` or `!= 'false'`). Otherwise those top-level
+/// prompt-tag comparisons are dropped (the client adds `!= 'true'`, which
+/// untagged models would fail) and prompts are excluded. Returns the
+/// remaining expression and whether prompts must be excluded.
+fn split_prompt_clauses<O>(
+    expr: Option<Expr<O>>,
+    prompt_tag: impl Fn(&O) -> bool,
+) -> (Option<Expr<O>>, bool) {
+    let is_prompt_clause = |e: &Expr<O>| matches!(e, Expr::Compare(c) if prompt_tag(&c.operand));
+    let asks_for_prompts = |e: &Expr<O>| match e {
+        Expr::Compare(c) if prompt_tag(&c.operand) => match &c.condition {
+            Condition::Text {
+                op: TextOp::Eq,
+                value,
+            } => value.eq_ignore_ascii_case("true"),
+            Condition::Text {
+                op: TextOp::Ne,
+                value,
+            } => value.eq_ignore_ascii_case("false"),
+            _ => false,
+        },
+        _ => false,
+    };
+    let top: Vec<&Expr<O>> = match &expr {
+        Some(Expr::And(items)) => items.iter().collect(),
+        Some(e) => vec![e],
+        None => vec![],
+    };
+    if top.iter().any(|e| asks_for_prompts(e)) {
+        return (expr, false);
+    }
+    let expr = match expr {
+        Some(Expr::And(items)) => {
+            let mut rest: Vec<Expr<O>> =
+                items.into_iter().filter(|e| !is_prompt_clause(e)).collect();
+            match rest.len() {
+                0 => None,
+                1 => rest.pop(),
+                _ => Some(Expr::And(rest)),
+            }
+        }
+        Some(e) if is_prompt_clause(&e) => None,
+        other => other,
+    };
+    (expr, true)
+}
+
 /// A parsed registered-model filter (`name`, `tags.<key>`). The default
-/// matches every model.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// matches every model that is not a prompt.
+#[derive(Debug, Clone, PartialEq)]
 pub struct RegisteredModelFilter {
     /// The expression; `None` matches everything.
     pub expr: Option<Expr<RegisteredModelOperand>>,
+    /// Leave out prompts (see [`IS_PROMPT_TAG`]); `false` only when the
+    /// filter asks for prompts.
+    pub exclude_prompts: bool,
 }
 
 impl RegisteredModelFilter {
-    /// Parse a filter string; empty or blank matches everything.
+    /// Parse a filter string; empty or blank matches every non-prompt model.
     pub fn parse(input: &str) -> Result<RegisteredModelFilter> {
         let expr = parser::parse_filter::<schema::RegisteredModelSchema>(input)
             .map_err(|e| filter_error(input, e))?;
-        Ok(RegisteredModelFilter { expr })
+        let (expr, exclude_prompts) = split_prompt_clauses(
+            expr,
+            |o| matches!(o, RegisteredModelOperand::Tag(k) if k == IS_PROMPT_TAG),
+        );
+        Ok(RegisteredModelFilter {
+            expr,
+            exclude_prompts,
+        })
     }
 }
 
 /// A parsed model-version filter (`name`, `version_number`, `run_id`,
-/// `source_path`, `tags.<key>`). The default matches every version.
-#[derive(Debug, Clone, Default, PartialEq)]
+/// `source_path`, `tags.<key>`). The default matches every version that is
+/// not a prompt's.
+#[derive(Debug, Clone, PartialEq)]
 pub struct ModelVersionFilter {
     /// The expression; `None` matches everything.
     pub expr: Option<Expr<ModelVersionOperand>>,
+    /// Leave out versions of prompts (see [`IS_PROMPT_TAG`]).
+    pub exclude_prompts: bool,
 }
 
 impl ModelVersionFilter {
-    /// Parse a filter string; empty or blank matches everything.
+    /// Parse a filter string; empty or blank matches every non-prompt version.
     pub fn parse(input: &str) -> Result<ModelVersionFilter> {
         let expr = parser::parse_filter::<schema::ModelVersionSchema>(input)
             .map_err(|e| filter_error(input, e))?;
-        Ok(ModelVersionFilter { expr })
+        let (expr, exclude_prompts) = split_prompt_clauses(
+            expr,
+            |o| matches!(o, ModelVersionOperand::Tag(k) if k == IS_PROMPT_TAG),
+        );
+        Ok(ModelVersionFilter {
+            expr,
+            exclude_prompts,
+        })
     }
 }

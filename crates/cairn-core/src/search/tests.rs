@@ -828,3 +828,21 @@ fn registry_filters_and_orders() {
     assert_eq!(eff.len(), 2);
     assert!(ModelVersionOrder::parse(&["tags.x".into()]).is_err());
 }
+
+#[test]
+fn registry_searches_leave_out_prompts_unless_asked() {
+    use super::{ModelVersionFilter, RegisteredModelFilter};
+    let plain = RegisteredModelFilter::parse("").unwrap();
+    assert!(plain.exclude_prompts && plain.expr.is_none());
+    // What the official client appends to every model search.
+    let f = RegisteredModelFilter::parse("name = 'm' AND tags.`mlflow.prompt.is_prompt` != 'true'")
+        .unwrap();
+    assert!(f.exclude_prompts);
+    assert!(matches!(f.expr, Some(Expr::Compare(_))));
+    let f = RegisteredModelFilter::parse("tag.`mlflow.prompt.is_prompt` != 'true'").unwrap();
+    assert!(f.exclude_prompts && f.expr.is_none());
+    let p = RegisteredModelFilter::parse("tags.`mlflow.prompt.is_prompt` = 'TRUE'").unwrap();
+    assert!(!p.exclude_prompts && p.expr.is_some());
+    let v = ModelVersionFilter::parse("tags.`mlflow.prompt.is_prompt` != 'false'").unwrap();
+    assert!(!v.exclude_prompts);
+}

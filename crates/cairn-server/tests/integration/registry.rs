@@ -751,3 +751,40 @@ async fn search_model_versions_filters_orders_and_pages() {
             .invalid();
     }
 }
+
+#[tokio::test]
+async fn searches_leave_out_prompts_unless_asked() {
+    let s = Server::new();
+    s.model("model").await;
+    s.post(
+        "/registered-models/create",
+        json!({"name": "prompt", "tags": [{"key": "mlflow.prompt.is_prompt", "value": "true"}]}),
+    )
+    .await
+    .ok();
+    s.version("model", "s3://m").await;
+    s.version("prompt", "s3://p").await;
+    let srv = &s;
+    let models = |q: &str| {
+        let uri = format!("/registered-models/search?filter={}", enc(q));
+        async move { model_names(&srv.get(&uri).await.ok()) }
+    };
+    assert_eq!(models("").await, ["model"]);
+    // What the official client appends to every search.
+    assert_eq!(
+        models("tags.`mlflow.prompt.is_prompt` != 'true'").await,
+        ["model"]
+    );
+    assert_eq!(
+        models("tags.`mlflow.prompt.is_prompt` = 'true'").await,
+        ["prompt"]
+    );
+    let all = s.get("/model-versions/search").await.ok();
+    assert_eq!(versions(&all), [("model".to_owned(), "1".to_owned())]);
+    let uri = format!(
+        "/model-versions/search?filter={}",
+        enc("name = 'prompt' AND tags.`mlflow.prompt.is_prompt` != 'false'")
+    );
+    // Asking for prompts keeps the tag test, which the version lacks.
+    assert!(versions(&s.get(&uri).await.ok()).is_empty());
+}

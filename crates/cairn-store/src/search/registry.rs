@@ -4,7 +4,7 @@
 
 use cairn_core::Result;
 use cairn_core::search::{
-    Comparison, ModelVersionOperand, ModelVersionOrderKey, RegisteredModelOperand,
+    Comparison, IS_PROMPT_TAG, ModelVersionOperand, ModelVersionOrderKey, RegisteredModelOperand,
     RegisteredModelOrderKey,
 };
 use cairn_core::store::{ModelVersionSearch, RegisteredModelSearch};
@@ -43,6 +43,21 @@ impl Builder {
     }
 }
 
+/// ` AND` the model aliased `m` is not a prompt: neither it nor any of its
+/// versions carries `mlflow.prompt.is_prompt = 'true'` (MLflow's SQL store
+/// tests the tag table of the searched entity by model name, so a version
+/// tag marks the whole model).
+fn not_a_prompt(b: &mut Builder) -> String {
+    let key = b.text(IS_PROMPT_TAG);
+    let value = b.text("true");
+    format!(
+        " AND NOT EXISTS (SELECT 1 FROM registered_model_tags p WHERE p.model_key = m.model_key \
+         AND p.key = {key} AND p.value = {value}) \
+         AND NOT EXISTS (SELECT 1 FROM model_version_tags p WHERE p.model_key = m.model_key \
+         AND p.key = {key} AND p.value = {value})"
+    )
+}
+
 /// Build the registered-model search: keys of matching models, ordered, one page.
 pub(crate) fn registered_model_query(
     dialect: Dialect,
@@ -52,6 +67,9 @@ pub(crate) fn registered_model_query(
 ) -> Result<Query> {
     let mut b = Builder::new(dialect);
     let mut sql = String::from("SELECT m.model_key FROM registered_models m WHERE 1 = 1");
+    if q.filter.exclude_prompts {
+        sql.push_str(&not_a_prompt(&mut b));
+    }
     if let Some(expr) = &q.filter.expr {
         let filter = b.expr(expr, &mut |b, c| b.registered_model_comparison(c))?;
         sql.push_str(&format!(" AND {filter}"));
@@ -89,6 +107,9 @@ pub(crate) fn model_version_query(
         "SELECT v.model_key, v.version FROM model_versions v \
          JOIN registered_models m ON m.model_key = v.model_key WHERE 1 = 1",
     );
+    if q.filter.exclude_prompts {
+        sql.push_str(&not_a_prompt(&mut b));
+    }
     if let Some(expr) = &q.filter.expr {
         let filter = b.expr(expr, &mut |b, c| b.model_version_comparison(c))?;
         sql.push_str(&format!(" AND {filter}"));

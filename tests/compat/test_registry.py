@@ -8,6 +8,8 @@ names with its own unique prefix and filters its searches by it.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import mlflow
 import pytest
 from mlflow.entities.model_registry import ModelVersion, RegisteredModel
@@ -230,3 +232,14 @@ def test_error_cases(client, experiment_id, unique_name):
         client.create_model_version(name, "s3://b/../etc")
     # None of the failures created a version.
     assert client.create_model_version(name, "s3://b/m").version == "1"
+
+
+def test_models_uris_download_the_registered_files(client, experiment_id, tmp_path, unique_name):
+    name = unique_name("uri")
+    run_id = _logged_model_run(client, experiment_id, tmp_path)
+    mlflow.register_model(f"runs:/{run_id}/model", name)
+    client.set_registered_model_alias(name, "champion", "1")
+    for uri in (f"models:/{name}/1", f"models:/{name}@champion", f"models:/{name}/latest"):
+        dst = tmp_path / uri.replace("/", "_").replace(":", "_").replace("@", "_")
+        local = mlflow.artifacts.download_artifacts(uri, dst_path=str(dst))
+        assert "flavors" in (Path(local) / "MLmodel").read_text(), uri

@@ -32,6 +32,7 @@ pub use order::{ExperimentOrder, ModelVersionOrder, RegisteredModelOrder, RunOrd
 
 use crate::entities::{Experiment, Run};
 use crate::error::{Error, Result};
+use crate::registry::{ModelVersion, RegisteredModel};
 
 /// Deepest nesting of parentheses a filter may use.
 pub const MAX_NESTING: usize = parser::MAX_DEPTH;
@@ -198,6 +199,17 @@ impl RegisteredModelFilter {
             exclude_prompts,
         })
     }
+
+    /// Whether `model` passes the filter (the reference semantics; stores
+    /// evaluate the same thing in SQL). `is_prompt`: the model or one of its
+    /// versions carries `mlflow.prompt.is_prompt = 'true'`.
+    pub fn matches(&self, model: &RegisteredModel, is_prompt: bool) -> bool {
+        !(self.exclude_prompts && is_prompt)
+            && self
+                .expr
+                .as_ref()
+                .is_none_or(|e| eval::eval(e, &|c| eval::registered_model_matches(c, model)))
+    }
 }
 
 /// A parsed model-version filter (`name`, `version_number`, `run_id`,
@@ -224,5 +236,15 @@ impl ModelVersionFilter {
             expr,
             exclude_prompts,
         })
+    }
+
+    /// Whether `version` passes the filter (the reference semantics).
+    /// `is_prompt`: its model is a prompt (see [`RegisteredModelFilter::matches`]).
+    pub fn matches(&self, version: &ModelVersion, is_prompt: bool) -> bool {
+        !(self.exclude_prompts && is_prompt)
+            && self
+                .expr
+                .as_ref()
+                .is_none_or(|e| eval::eval(e, &|c| eval::model_version_matches(c, version)))
     }
 }

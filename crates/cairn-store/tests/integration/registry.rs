@@ -1,7 +1,8 @@
 //! The model registry through `ModelRegistryStore` on a temp-file store:
 //! version numbering, renames carrying versions, hard deletes, stages and
-//! latest versions, aliases, searches with paging, and that a failed write
-//! changes nothing.
+//! latest versions, aliases, searches with paging (also against the
+//! reference evaluator on random registries and filters), and that a failed
+//! write changes nothing.
 
 use cairn_core::registry::{ModelStage, NewModelVersion, NewRegisteredModel, SourceRun};
 use cairn_core::search::{
@@ -362,4 +363,271 @@ fn searches_filter_order_and_page_in_the_database() {
         [("zeta".to_string(), 1)]
     );
     assert_eq!(vs("name IN ('zeta', 'nope')", &[]).len(), 1);
+}
+
+/// Deterministic pseudo-random numbers (no dependency needed).
+struct Lcg(u64);
+
+impl Lcg {
+    fn next(&mut self, n: u64) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (self.0 >> 33) % n
+    }
+    fn pick<'a>(&mut self, items: &[&'a str]) -> &'a str {
+        items[self.next(items.len() as u64) as usize]
+    }
+}
+
+/// `(key, ascending)` of effective clauses, compared by the test itself.
+fn cmp_by<T>(
+    a: &T,
+    b: &T,
+    clauses: &[(u8, bool)],
+    value: impl Fn(&T, u8) -> (i64, String),
+) -> std::cmp::Ordering {
+    clauses
+        .iter()
+        .map(|&(key, asc)| {
+            let o = value(a, key).cmp(&value(b, key));
+            if asc { o } else { o.reverse() }
+        })
+        .find(|o| o.is_ne())
+        .unwrap_or(std::cmp::Ordering::Equal)
+}
+
+/// Random registries and filters: every page-through of a search equals the
+/// reference evaluator (`*Filter::matches`) over all models and versions,
+/// sorted by the effective order.
+#[test]
+fn searches_agree_with_the_reference_evaluator() {
+    use cairn_core::registry::{ModelVersion, RegisteredModel};
+    use cairn_core::search::{IS_PROMPT_TAG, ModelVersionOrderKey, RegisteredModelOrderKey};
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = open_fast(&dir.path().join("db.sqlite"));
+    let runs: Vec<String> = (0..3)
+        .map(|_| new_run(&store, ExperimentId::DEFAULT).to_string())
+        .collect();
+    let reg = store.registry().unwrap();
+    let mut rng = Lcg(7);
+    let names = [
+        "alpha", "Alpha-2", "beta", "beta_x", "gamma", "GAMMA", "delta%", "eps", "zeta", "p1",
+    ];
+    let values = ["a", "b", "ab", "B", ""];
+    for name in names {
+        let mut tags = Vec::new();
+        for key in ["team", "tier"] {
+            if rng.next(3) > 0 {
+                tags.push(Tag::new(key, rng.pick(&values)));
+            }
+        }
+        if name == "p1" {
+            tags.push(Tag::new(IS_PROMPT_TAG, "true"));
+        }
+        reg.create_registered_model(
+            NewRegisteredModel::new(name.into(), String::new(), tags).unwrap(),
+        )
+        .unwrap();
+        for _ in 0..rng.next(4) {
+            let run = (rng.next(3) > 0).then(|| runs[rng.next(3) as usize].clone());
+            let source = match &run {
+                Some(r) => format!("runs:/{r}/model"),
+                None => format!("s3://bucket/{}", rng.pick(&["x", "y/model"])),
+            };
+            let mut tags = Vec::new();
+            if rng.next(2) == 0 {
+                tags.push(Tag::new("ok", rng.pick(&values)));
+            }
+            let new = NewModelVersion::new(
+                name.into(),
+                source,
+                run.as_deref().map(|r| SourceRun {
+                    run_id: r,
+                    artifact_uri: "mlflow-artifacts:/0",
+                }),
+                None,
+                String::new(),
+                tags,
+            )
+            .unwrap();
+            reg.create_model_version(new).unwrap();
+        }
+    }
+    let models: Vec<RegisteredModel> = names
+        .iter()
+        .map(|n| reg.get_registered_model(n).unwrap())
+        .collect();
+    let mut all_versions: Vec<(ModelVersion, bool)> = Vec::new();
+    for m in &models {
+        let prompt = m.tags.iter().any(|t| t.key == IS_PROMPT_TAG);
+        for v in 1..=20 {
+            if let Ok(mv) = reg.get_model_version(&m.name, v) {
+                all_versions.push((mv, prompt));
+            }
+        }
+    }
+    assert!(
+        all_versions.len() > 8,
+        "the generator made too few versions"
+    );
+
+    let model_atoms = [
+        "name = 'beta'",
+        "name != 'beta'",
+        "name LIKE 'a%'",
+        "name LIKE '%a'",
+        "name LIKE 'beta_x'",
+        "name ILIKE 'ALPHA%'",
+        "name ILIKE '%mm%'",
+        "name LIKE 'delta%'",
+        "name IN ('eps', 'zeta', 'nope')",
+        "name NOT IN ('eps')",
+        "tags.team = 'a'",
+        "tags.team != 'a'",
+        "tags.tier LIKE '%b'",
+        "tags.tier ILIKE 'b'",
+        "tags.team = ''",
+        "tags.`mlflow.prompt.is_prompt` = 'true'",
+        "tags.`mlflow.prompt.is_prompt` != 'true'",
+    ];
+    let version_atoms = [
+        "name = 'beta'",
+        "name ILIKE '%A%'",
+        "name IN ('alpha', 'gamma')",
+        "version_number = 1",
+        "version_number > 1",
+        "version_number <= 2",
+        "version_number != 2",
+        "run_id = 'RUN0'",
+        "run_id != 'RUN1'",
+        "run_id IN ('RUN1', 'RUN2')",
+        "source_path LIKE 's3://%'",
+        "source_path ILIKE '%MODEL'",
+        "tags.ok = 'a'",
+        "tags.ok != 'b'",
+        "tags.ok LIKE '%'",
+    ];
+    let model_orders: [&[&str]; 4] = [
+        &[],
+        &["name DESC"],
+        &["creation_timestamp DESC"],
+        &["last_updated_timestamp ASC", "name DESC"],
+    ];
+    let version_orders: [&[&str]; 4] = [
+        &[],
+        &["version_number ASC"],
+        &["creation_timestamp DESC"],
+        &["name DESC", "version_number ASC"],
+    ];
+    let combine = |rng: &mut Lcg, atoms: &[&str]| -> String {
+        match rng.next(4) {
+            0 => String::new(),
+            1 => rng.pick(atoms).to_owned(),
+            2 => format!("{} AND {}", rng.pick(atoms), rng.pick(atoms)),
+            _ => format!(
+                "({} OR {}) AND {}",
+                rng.pick(atoms),
+                rng.pick(atoms),
+                rng.pick(atoms)
+            ),
+        }
+    };
+    for case in 0..150 {
+        // Registered models.
+        let filter = combine(&mut rng, &model_atoms);
+        let order = model_orders[case % model_orders.len()];
+        let parsed = RegisteredModelFilter::parse(&filter).unwrap();
+        let clauses: Vec<(u8, bool)> =
+            RegisteredModelOrder::parse(&order.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap()
+                .effective_clauses()
+                .iter()
+                .map(|c| {
+                    let key = match c.key {
+                        RegisteredModelOrderKey::Name => 0,
+                        RegisteredModelOrderKey::CreationTimestamp => 1,
+                        RegisteredModelOrderKey::LastUpdatedTimestamp => 2,
+                    };
+                    (key, c.ascending)
+                })
+                .collect();
+        let mut want: Vec<&RegisteredModel> = models
+            .iter()
+            .filter(|m| parsed.matches(m, m.tags.iter().any(|t| t.key == IS_PROMPT_TAG)))
+            .collect();
+        want.sort_by(|a, b| {
+            cmp_by(*a, *b, &clauses, |m, k| match k {
+                0 => (0, m.name.clone()),
+                1 => (m.creation_timestamp, String::new()),
+                _ => (m.last_updated_timestamp, String::new()),
+            })
+        });
+        let mut got = Vec::new();
+        let mut token = None;
+        loop {
+            let page = reg
+                .search_registered_models(&model_search(&filter, order, 3, token))
+                .unwrap();
+            assert!(page.items.len() <= 3);
+            got.extend(page.items.into_iter().map(|m| m.name));
+            match page.next_page_token {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        let want: Vec<String> = want.iter().map(|m| m.name.clone()).collect();
+        assert_eq!(got, want, "models: filter {filter:?} order {order:?}");
+
+        // Model versions (run ids substituted into the atoms).
+        let mut filter = combine(&mut rng, &version_atoms);
+        for (i, r) in runs.iter().enumerate() {
+            filter = filter.replace(&format!("RUN{i}"), r);
+        }
+        let order = version_orders[case % version_orders.len()];
+        let parsed = ModelVersionFilter::parse(&filter).unwrap();
+        let clauses: Vec<(u8, bool)> =
+            ModelVersionOrder::parse(&order.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+                .unwrap()
+                .effective_clauses()
+                .iter()
+                .map(|c| {
+                    let key = match c.key {
+                        ModelVersionOrderKey::Name => 0,
+                        ModelVersionOrderKey::VersionNumber => 1,
+                        ModelVersionOrderKey::CreationTimestamp => 2,
+                        ModelVersionOrderKey::LastUpdatedTimestamp => 3,
+                    };
+                    (key, c.ascending)
+                })
+                .collect();
+        let mut want: Vec<&ModelVersion> = all_versions
+            .iter()
+            .filter(|(v, prompt)| parsed.matches(v, *prompt))
+            .map(|(v, _)| v)
+            .collect();
+        want.sort_by(|a, b| {
+            cmp_by(*a, *b, &clauses, |v, k| match k {
+                0 => (0, v.name.clone()),
+                1 => (v.version as i64, String::new()),
+                2 => (v.creation_timestamp, String::new()),
+                _ => (v.last_updated_timestamp, String::new()),
+            })
+        });
+        let mut search = version_search(&filter, order);
+        search.max_results = 4;
+        let mut got = Vec::new();
+        loop {
+            let page = reg.search_model_versions(&search).unwrap();
+            got.extend(page.items.into_iter().map(|v| (v.name, v.version)));
+            match page.next_page_token {
+                Some(t) => search.page_token = Some(t),
+                None => break,
+            }
+        }
+        let want: Vec<(String, u64)> = want.iter().map(|v| (v.name.clone(), v.version)).collect();
+        assert_eq!(got, want, "versions: filter {filter:?} order {order:?}");
+    }
 }

@@ -168,6 +168,31 @@ pub(crate) fn experiment_matches(c: &Comparison<ExperimentOperand>, e: &Experime
     }
 }
 
+fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+    tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())
+}
+
+pub(crate) fn registered_model_matches(
+    c: &Comparison<RegisteredModelOperand>,
+    m: &RegisteredModel,
+) -> bool {
+    match &c.operand {
+        RegisteredModelOperand::Name => text(&c.condition, Some(&m.name)),
+        RegisteredModelOperand::Tag(k) => text(&c.condition, tag_value(&m.tags, k)),
+    }
+}
+
+pub(crate) fn model_version_matches(c: &Comparison<ModelVersionOperand>, v: &ModelVersion) -> bool {
+    let cond = &c.condition;
+    match &c.operand {
+        ModelVersionOperand::Name => text(cond, Some(&v.name)),
+        ModelVersionOperand::VersionNumber => number(cond, Some(v.version as f64)),
+        ModelVersionOperand::RunId => text(cond, v.run_id.as_deref()),
+        ModelVersionOperand::SourcePath => text(cond, Some(&v.source)),
+        ModelVersionOperand::Tag(k) => text(cond, tag_value(&v.tags, k)),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::like;
@@ -193,30 +218,5 @@ mod tests {
         for (p, t, fold, want) in cases {
             assert_eq!(like(p, t, fold), want, "{p:?} like {t:?} fold={fold}");
         }
-    }
-}
-
-fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
-    tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())
-}
-
-pub(crate) fn registered_model_matches(
-    c: &Comparison<RegisteredModelOperand>,
-    m: &RegisteredModel,
-) -> bool {
-    match &c.operand {
-        RegisteredModelOperand::Name => text(&c.condition, Some(&m.name)),
-        RegisteredModelOperand::Tag(k) => text(&c.condition, tag_value(&m.tags, k)),
-    }
-}
-
-pub(crate) fn model_version_matches(c: &Comparison<ModelVersionOperand>, v: &ModelVersion) -> bool {
-    let cond = &c.condition;
-    match &c.operand {
-        ModelVersionOperand::Name => text(cond, Some(&v.name)),
-        ModelVersionOperand::VersionNumber => number(cond, Some(v.version as f64)),
-        ModelVersionOperand::RunId => text(cond, v.run_id.as_deref()),
-        ModelVersionOperand::SourcePath => text(cond, Some(&v.source)),
-        ModelVersionOperand::Tag(k) => text(cond, tag_value(&v.tags, k)),
     }
 }

@@ -82,6 +82,18 @@ impl FromStr for ModelStage {
     }
 }
 
+/// A validated stage transition: `archive_existing_versions` is only
+/// meaningful for the active stages, Staging and Production (MLflow answers
+/// a server error for the others; Cairn answers INVALID_PARAMETER_VALUE).
+pub fn check_transition(stage: ModelStage, archive_existing_versions: bool) -> Result<()> {
+    if archive_existing_versions && !matches!(stage, ModelStage::Staging | ModelStage::Production) {
+        return Err(Error::invalid(format!(
+            "Model version transition cannot archive existing model versions because '{stage}' is not an Active stage. Valid stages are Staging, Production"
+        )));
+    }
+    Ok(())
+}
+
 /// A registered model with its latest version per stage and its aliases.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RegisteredModel {
@@ -439,6 +451,10 @@ mod tests {
         );
         assert_eq!("NONE".parse::<ModelStage>().unwrap(), ModelStage::None);
         assert!("Deleted".parse::<ModelStage>().is_err());
+        assert!(check_transition(ModelStage::Production, true).is_ok());
+        assert!(check_transition(ModelStage::Archived, false).is_ok());
+        assert!(check_transition(ModelStage::Archived, true).is_err());
+        assert!(check_transition(ModelStage::None, true).is_err());
     }
 
     #[test]

@@ -10,7 +10,7 @@ use axum::routing::{get, patch, post};
 use axum::{Json, Router};
 use cairn_core::registry::{
     MAX_MODEL_SEARCH_RESULTS, MAX_VERSION_SEARCH_RESULTS, ModelStage, NewModelVersion,
-    NewRegisteredModel, SourceRun, parse_version, registry_tag, validate_alias,
+    NewRegisteredModel, SourceRun, check_transition, parse_version, registry_tag, validate_alias,
     validate_description, validate_model_name, validate_page_size,
 };
 use cairn_core::search::{
@@ -356,6 +356,7 @@ async fn transition_stage(
     let version = version(req.version)?;
     let stage = required_str("stage", req.stage)?.parse::<ModelStage>()?;
     let archive = required("archive_existing_versions", req.archive_existing_versions)?;
+    check_transition(stage, archive)?;
     let v = state
         .with_store(move |s| {
             registry(s)?.transition_model_version_stage(&name, version, stage, archive)

@@ -419,6 +419,14 @@ async fn stages_and_latest_versions() {
     s.post("/model-versions/transition-stage", t("1", "Deleted", false))
         .await
         .invalid();
+    // Archiving others only makes sense for Staging and Production.
+    s.post("/model-versions/transition-stage", t("3", "Archived", true))
+        .await
+        .invalid();
+    assert_eq!(
+        s.get_version("m", "3").await.ok()["model_version"]["current_stage"],
+        json!("None")
+    );
     s.post(
         "/model-versions/transition-stage",
         json!({"name": "m", "version": "1", "stage": "Staging"}),

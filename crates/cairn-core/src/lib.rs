@@ -12,6 +12,7 @@ pub mod error;
 pub mod ids;
 pub mod names;
 pub mod page_token;
+pub mod registry;
 pub mod search;
 pub mod store;
 pub mod system_tags;

@@ -13,7 +13,13 @@ use crate::entities::{
 };
 use crate::error::Result;
 use crate::ids::{ExperimentId, RunId};
-use crate::search::{ExperimentFilter, ExperimentOrder, RunFilter, RunOrder};
+use crate::registry::{
+    ModelStage, ModelVersion, NewModelVersion, NewRegisteredModel, RegisteredModel,
+};
+use crate::search::{
+    ExperimentFilter, ExperimentOrder, ModelVersionFilter, ModelVersionOrder,
+    RegisteredModelFilter, RegisteredModelOrder, RunFilter, RunOrder,
+};
 
 /// One page of results plus the token of the next page, if there is one.
 #[derive(Debug, Clone, PartialEq)]
@@ -147,8 +153,104 @@ fn for_each_run(
     }
 }
 
+/// A registered-model search.
+#[derive(Debug, Clone)]
+pub struct RegisteredModelSearch {
+    /// Parsed filter.
+    pub filter: RegisteredModelFilter,
+    /// Parsed order.
+    pub order: RegisteredModelOrder,
+    /// Page size, 1..=1,000.
+    pub max_results: usize,
+    /// Token from a previous page.
+    pub page_token: Option<String>,
+}
+
+/// A model-version search.
+#[derive(Debug, Clone)]
+pub struct ModelVersionSearch {
+    /// Parsed filter.
+    pub filter: ModelVersionFilter,
+    /// Parsed order.
+    pub order: ModelVersionOrder,
+    /// Page size, 1..=200,000.
+    pub max_results: usize,
+    /// Token from a previous page.
+    pub page_token: Option<String>,
+}
+
+/// The model registry (MLflow's ModelRegistryService). Names and aliases
+/// reach it validated (see [`crate::registry`]); a missing model or version
+/// is `RESOURCE_DOES_NOT_EXIST`, and a failed call changes nothing.
+pub trait ModelRegistryStore: Send + Sync {
+    /// Create a model; the name must be free.
+    fn create_registered_model(&self, new: NewRegisteredModel) -> Result<RegisteredModel>;
+    /// Get a model with its latest versions per stage, tags and aliases.
+    fn get_registered_model(&self, name: &str) -> Result<RegisteredModel>;
+    /// Rename a model; its versions, tags and aliases move with it.
+    fn rename_registered_model(&self, name: &str, new_name: &str) -> Result<RegisteredModel>;
+    /// Replace a model's description.
+    fn update_registered_model(&self, name: &str, description: &str) -> Result<RegisteredModel>;
+    /// Delete a model with its versions, tags and aliases.
+    fn delete_registered_model(&self, name: &str) -> Result<()>;
+    /// Upsert a model tag.
+    fn set_registered_model_tag(&self, name: &str, tag: Tag) -> Result<()>;
+    /// Delete a model tag (a missing key is not an error, as in MLflow).
+    fn delete_registered_model_tag(&self, name: &str, key: &str) -> Result<()>;
+    /// Search models.
+    fn search_registered_models(
+        &self,
+        query: &RegisteredModelSearch,
+    ) -> Result<Page<RegisteredModel>>;
+    /// The newest version in each of `stages` (every stage when empty).
+    fn latest_versions(&self, name: &str, stages: &[ModelStage]) -> Result<Vec<ModelVersion>>;
+
+    /// Create the model's next version (numbers are never reused).
+    fn create_model_version(&self, new: NewModelVersion) -> Result<ModelVersion>;
+    /// Get one version.
+    fn get_model_version(&self, name: &str, version: u64) -> Result<ModelVersion>;
+    /// Replace a version's description.
+    fn update_model_version(
+        &self,
+        name: &str,
+        version: u64,
+        description: &str,
+    ) -> Result<ModelVersion>;
+    /// Delete a version and the aliases pointing at it.
+    fn delete_model_version(&self, name: &str, version: u64) -> Result<()>;
+    /// Move a version to `stage`; with `archive_existing`, the model's other
+    /// versions in that stage (Staging/Production only) go to Archived.
+    fn transition_model_version_stage(
+        &self,
+        name: &str,
+        version: u64,
+        stage: ModelStage,
+        archive_existing: bool,
+    ) -> Result<ModelVersion>;
+    /// Upsert a version tag.
+    fn set_model_version_tag(&self, name: &str, version: u64, tag: Tag) -> Result<()>;
+    /// Delete a version tag (a missing key is not an error, as in MLflow).
+    fn delete_model_version_tag(&self, name: &str, version: u64, key: &str) -> Result<()>;
+    /// Search versions.
+    fn search_model_versions(&self, query: &ModelVersionSearch) -> Result<Page<ModelVersion>>;
+
+    /// Point `alias` at `version`, moving it if it pointed elsewhere.
+    fn set_registered_model_alias(&self, name: &str, alias: &str, version: u64) -> Result<()>;
+    /// Remove an alias (a missing alias is not an error, as in MLflow).
+    fn delete_registered_model_alias(&self, name: &str, alias: &str) -> Result<()>;
+    /// The version an alias points at; an unknown alias is
+    /// `INVALID_PARAMETER_VALUE` (MLflow's code), an unknown model a 404.
+    fn get_model_version_by_alias(&self, name: &str, alias: &str) -> Result<ModelVersion>;
+}
+
 /// Everything the tracking API needs from storage.
 pub trait TrackingStore: Send + Sync + 'static {
+    /// The model registry kept next to the tracking data, if this backend
+    /// has one (the HTTP client's store does not implement it yet).
+    fn registry(&self) -> Option<&dyn ModelRegistryStore> {
+        None
+    }
+
     /// Create an experiment; names are unique across active and deleted ones.
     fn create_experiment(&self, new: NewExperiment) -> Result<ExperimentId>;
     /// Get an experiment, deleted or not.

@@ -15,6 +15,8 @@ mod experiments;
 mod fuzz;
 #[path = "integration/metrics.rs"]
 mod metrics;
+#[path = "integration/registry.rs"]
+mod registry;
 #[path = "integration/runs.rs"]
 mod runs;
 #[path = "integration/ui.rs"]

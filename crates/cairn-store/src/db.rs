@@ -40,6 +40,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../migrations/0004_metric_blocks.sql"),
     include_str!("../migrations/0005_child_tables_by_run_key.sql"),
     HISTORY_CHUNKS_MIGRATION,
+    include_str!("../migrations/0007_model_registry.sql"),
 ];
 
 /// Migration 0006 (history in chunks). Its data conversion packs points

@@ -1,6 +1,7 @@
 //! Cairn's tracking store on embedded SQLite.
 //!
-//! [`SqliteStore`] implements [`cairn_core::store::TrackingStore`]. It owns
+//! [`SqliteStore`] implements [`cairn_core::store::TrackingStore`] and
+//! [`cairn_core::store::ModelRegistryStore`]. It owns
 //! the schema (versioned migrations under `migrations/`), turns domain
 //! commands into SQL, and compiles search filters to SQL so that filtering,
 //! ordering and paging happen inside the database with its indexes.
@@ -15,6 +16,7 @@ mod history;
 mod metric_blocks;
 mod metrics;
 mod overview;
+mod registry;
 mod rows;
 mod runs;
 mod search;
@@ -23,9 +25,12 @@ use std::path::Path;
 use std::sync::Arc;
 
 use cairn_core::commands::{NewExperiment, NewRun, RunBatch};
+use cairn_core::registry::{
+    ModelStage, ModelVersion, NewModelVersion, NewRegisteredModel, RegisteredModel,
+};
 use cairn_core::store::{
-    BulkIntervalQuery, ExperimentSearch, MetricHistoryQuery, Page, RunSearch, RunUpdate,
-    TrackingStore,
+    BulkIntervalQuery, ExperimentSearch, MetricHistoryQuery, ModelRegistryStore,
+    ModelVersionSearch, Page, RegisteredModelSearch, RunSearch, RunUpdate, TrackingStore,
 };
 use cairn_core::{
     DatasetInput, Experiment, ExperimentId, Metric, Result, Run, RunId, RunInfo, RunMetric, Tag,
@@ -130,6 +135,10 @@ impl SqliteStore {
 }
 
 impl TrackingStore for SqliteStore {
+    fn registry(&self) -> Option<&dyn ModelRegistryStore> {
+        Some(self)
+    }
+
     fn create_experiment(&self, new: NewExperiment) -> Result<ExperimentId> {
         let root = self.artifact_root().to_owned();
         self.db.write(move |c| experiments::create(c, &new, &root))
@@ -231,5 +240,105 @@ impl TrackingStore for SqliteStore {
     ) -> Result<cairn_core::store::ChartPoints> {
         self.db
             .read(|c| overview::metric_chart_points(c, run_id, key, min_blocks))
+    }
+}
+
+impl ModelRegistryStore for SqliteStore {
+    fn create_registered_model(&self, new: NewRegisteredModel) -> Result<RegisteredModel> {
+        self.db.write(move |c| registry::create_model(c, &new))
+    }
+    fn get_registered_model(&self, name: &str) -> Result<RegisteredModel> {
+        self.db.read(|c| registry::get_model(c, name))
+    }
+    fn rename_registered_model(&self, name: &str, new_name: &str) -> Result<RegisteredModel> {
+        let (name, new_name) = (name.to_owned(), new_name.to_owned());
+        self.db
+            .write(move |c| registry::rename_model(c, &name, &new_name))
+    }
+    fn update_registered_model(&self, name: &str, description: &str) -> Result<RegisteredModel> {
+        let (name, description) = (name.to_owned(), description.to_owned());
+        self.db
+            .write(move |c| registry::update_model(c, &name, &description))
+    }
+    fn delete_registered_model(&self, name: &str) -> Result<()> {
+        let name = name.to_owned();
+        self.db.write(move |c| registry::delete_model(c, &name))
+    }
+    fn set_registered_model_tag(&self, name: &str, tag: Tag) -> Result<()> {
+        let name = name.to_owned();
+        self.db
+            .write(move |c| registry::set_model_tag(c, &name, &tag))
+    }
+    fn delete_registered_model_tag(&self, name: &str, key: &str) -> Result<()> {
+        let (name, key) = (name.to_owned(), key.to_owned());
+        self.db
+            .write(move |c| registry::delete_model_tag(c, &name, &key))
+    }
+    fn search_registered_models(
+        &self,
+        query: &RegisteredModelSearch,
+    ) -> Result<Page<RegisteredModel>> {
+        self.db.read(|c| registry::search_models(c, query))
+    }
+    fn latest_versions(&self, name: &str, stages: &[ModelStage]) -> Result<Vec<ModelVersion>> {
+        self.db.read(|c| registry::latest_versions(c, name, stages))
+    }
+    fn create_model_version(&self, new: NewModelVersion) -> Result<ModelVersion> {
+        self.db.write(move |c| registry::create_version(c, &new))
+    }
+    fn get_model_version(&self, name: &str, version: u64) -> Result<ModelVersion> {
+        self.db.read(|c| registry::get_version(c, name, version))
+    }
+    fn update_model_version(
+        &self,
+        name: &str,
+        version: u64,
+        description: &str,
+    ) -> Result<ModelVersion> {
+        let (name, description) = (name.to_owned(), description.to_owned());
+        self.db
+            .write(move |c| registry::update_version(c, &name, version, &description))
+    }
+    fn delete_model_version(&self, name: &str, version: u64) -> Result<()> {
+        let name = name.to_owned();
+        self.db
+            .write(move |c| registry::delete_version(c, &name, version))
+    }
+    fn transition_model_version_stage(
+        &self,
+        name: &str,
+        version: u64,
+        stage: ModelStage,
+        archive_existing: bool,
+    ) -> Result<ModelVersion> {
+        let name = name.to_owned();
+        self.db
+            .write(move |c| registry::transition_stage(c, &name, version, stage, archive_existing))
+    }
+    fn set_model_version_tag(&self, name: &str, version: u64, tag: Tag) -> Result<()> {
+        let name = name.to_owned();
+        self.db
+            .write(move |c| registry::set_version_tag(c, &name, version, &tag))
+    }
+    fn delete_model_version_tag(&self, name: &str, version: u64, key: &str) -> Result<()> {
+        let (name, key) = (name.to_owned(), key.to_owned());
+        self.db
+            .write(move |c| registry::delete_version_tag(c, &name, version, &key))
+    }
+    fn search_model_versions(&self, query: &ModelVersionSearch) -> Result<Page<ModelVersion>> {
+        self.db.read(|c| registry::search_versions(c, query))
+    }
+    fn set_registered_model_alias(&self, name: &str, alias: &str, version: u64) -> Result<()> {
+        let (name, alias) = (name.to_owned(), alias.to_owned());
+        self.db
+            .write(move |c| registry::set_alias(c, &name, &alias, version))
+    }
+    fn delete_registered_model_alias(&self, name: &str, alias: &str) -> Result<()> {
+        let (name, alias) = (name.to_owned(), alias.to_owned());
+        self.db
+            .write(move |c| registry::delete_alias(c, &name, &alias))
+    }
+    fn get_model_version_by_alias(&self, name: &str, alias: &str) -> Result<ModelVersion> {
+        self.db.read(|c| registry::version_by_alias(c, name, alias))
     }
 }

@@ -1,4 +1,4 @@
-//! Run and experiment search compiled to SQL.
+//! Run, experiment and model-registry search compiled to SQL.
 //!
 //! A parsed [`RunFilter`]/[`RunOrder`] becomes one `SELECT rowid ...`
 //! that the database evaluates with its indexes, never by loading runs:
@@ -657,5 +657,7 @@ pub(crate) fn experiment_ids_page(
 }
 
 mod metric_scan;
+mod registry;
+pub(crate) use registry::{model_version_keys_page, registered_model_keys_page};
 #[cfg(test)]
 mod tests;

@@ -272,3 +272,51 @@ pub enum RunOrderKey {
     /// An attribute; `end_time` missing sorts last.
     Attribute(RunAttribute),
 }
+
+/// What a registered-model filter compares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum RegisteredModelOperand {
+    /// The model's `name`.
+    Name,
+    /// A model tag (`tags.<key>`).
+    Tag(String),
+}
+
+/// What a registered-model search can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum RegisteredModelOrderKey {
+    /// `name`.
+    Name,
+    /// `creation_timestamp`.
+    CreationTimestamp,
+    /// `last_updated_timestamp` (MLflow also accepts `timestamp`).
+    LastUpdatedTimestamp,
+}
+
+/// What a model-version filter compares.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum ModelVersionOperand {
+    /// The registered model's `name`.
+    Name,
+    /// `version_number`. Numeric.
+    VersionNumber,
+    /// `run_id`.
+    RunId,
+    /// `source_path` (the version's source).
+    SourcePath,
+    /// A version tag (`tags.<key>`).
+    Tag(String),
+}
+
+/// What a model-version search can be ordered by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ModelVersionOrderKey {
+    /// `name`.
+    Name,
+    /// `version_number`.
+    VersionNumber,
+    /// `creation_timestamp`.
+    CreationTimestamp,
+    /// `last_updated_timestamp` (also `timestamp`).
+    LastUpdatedTimestamp,
+}

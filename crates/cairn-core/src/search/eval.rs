@@ -6,13 +6,15 @@
 //! a clause on a metric, param, tag (or the `mlflow.runName` tag behind
 //! `run_name`) the run lacks is false except `IS NULL`; a missing `end_time`
 //! satisfies nothing; dataset clauses hold if any input of the run matches;
-//! `=` and `LIKE` are case-sensitive, `ILIKE` ignores ASCII case.
+//! `=` and `LIKE` are case-sensitive, `ILIKE` ignores ASCII case. Registry
+//! filters follow the same rules (a missing tag or `run_id` satisfies nothing).
 
 use super::ast::{
-    Comparison, Condition, DatasetField, ExperimentAttribute, ExperimentOperand, Expr, NumberOp,
-    Operand, RunAttribute, TextOp,
+    Comparison, Condition, DatasetField, ExperimentAttribute, ExperimentOperand, Expr,
+    ModelVersionOperand, NumberOp, Operand, RegisteredModelOperand, RunAttribute, TextOp,
 };
-use crate::entities::{Experiment, Run};
+use crate::entities::{Experiment, Run, Tag};
+use crate::registry::{ModelVersion, RegisteredModel};
 use crate::system_tags;
 
 /// Evaluate `expr`, deciding each comparison with `leaf`.
@@ -163,6 +165,31 @@ pub(crate) fn experiment_matches(c: &Comparison<ExperimentOperand>, e: &Experime
             ExperimentAttribute::CreationTime => number(cond, Some(e.creation_time as f64)),
             ExperimentAttribute::LastUpdateTime => number(cond, Some(e.last_update_time as f64)),
         },
+    }
+}
+
+fn tag_value<'a>(tags: &'a [Tag], key: &str) -> Option<&'a str> {
+    tags.iter().find(|t| t.key == key).map(|t| t.value.as_str())
+}
+
+pub(crate) fn registered_model_matches(
+    c: &Comparison<RegisteredModelOperand>,
+    m: &RegisteredModel,
+) -> bool {
+    match &c.operand {
+        RegisteredModelOperand::Name => text(&c.condition, Some(&m.name)),
+        RegisteredModelOperand::Tag(k) => text(&c.condition, tag_value(&m.tags, k)),
+    }
+}
+
+pub(crate) fn model_version_matches(c: &Comparison<ModelVersionOperand>, v: &ModelVersion) -> bool {
+    let cond = &c.condition;
+    match &c.operand {
+        ModelVersionOperand::Name => text(cond, Some(&v.name)),
+        ModelVersionOperand::VersionNumber => number(cond, Some(v.version as f64)),
+        ModelVersionOperand::RunId => text(cond, v.run_id.as_deref()),
+        ModelVersionOperand::SourcePath => text(cond, Some(&v.source)),
+        ModelVersionOperand::Tag(k) => text(cond, tag_value(&v.tags, k)),
     }
 }
 

@@ -1,4 +1,5 @@
-//! MLflow's search filter language for runs and experiments, extended with
+//! MLflow's search filter language for runs, experiments and the model
+//! registry, extended with
 //! `OR` and parentheses: parsed into a typed AST that stores compile to SQL.
 //!
 //! Entry points: [`RunFilter::parse`], [`RunOrder::parse`],
@@ -22,14 +23,16 @@ mod schema;
 mod tests;
 
 pub use ast::{
-    Comparison, Condition, DatasetField, ExperimentAttribute, ExperimentOperand, Expr, NumberOp,
-    Operand, OrderClause, RunAttribute, RunOrderKey, TextOp,
+    Comparison, Condition, DatasetField, ExperimentAttribute, ExperimentOperand, Expr,
+    ModelVersionOperand, ModelVersionOrderKey, NumberOp, Operand, OrderClause,
+    RegisteredModelOperand, RegisteredModelOrderKey, RunAttribute, RunOrderKey, TextOp,
 };
 pub use eval::like;
-pub use order::{ExperimentOrder, RunOrder};
+pub use order::{ExperimentOrder, ModelVersionOrder, RegisteredModelOrder, RunOrder};
 
 use crate::entities::{Experiment, Run};
 use crate::error::{Error, Result};
+use crate::registry::{ModelVersion, RegisteredModel};
 
 /// Deepest nesting of parentheses a filter may use.
 pub const MAX_NESTING: usize = parser::MAX_DEPTH;
@@ -115,5 +118,133 @@ impl ExperimentFilter {
         self.expr
             .as_ref()
             .is_none_or(|e| eval::eval(e, &|c| eval::experiment_matches(c, experiment)))
+    }
+}
+
+/// The tag that marks a registered model (and its versions) as a prompt.
+pub const IS_PROMPT_TAG: &str = "mlflow.prompt.is_prompt";
+
+/// MLflow's prompt rule for registry searches: prompts live in the model
+/// registry as models tagged `mlflow.prompt.is_prompt = 'true'`, and a
+/// search returns only ordinary models unless a top-level comparison asks
+/// for prompts (`= 'true'` or `!= 'false'`). Otherwise those top-level
+/// prompt-tag comparisons are dropped (the client adds `!= 'true'`, which
+/// untagged models would fail) and prompts are excluded. Returns the
+/// remaining expression and whether prompts must be excluded.
+fn split_prompt_clauses<O>(
+    expr: Option<Expr<O>>,
+    prompt_tag: impl Fn(&O) -> bool,
+) -> (Option<Expr<O>>, bool) {
+    let is_prompt_clause = |e: &Expr<O>| matches!(e, Expr::Compare(c) if prompt_tag(&c.operand));
+    let asks_for_prompts = |e: &Expr<O>| match e {
+        Expr::Compare(c) if prompt_tag(&c.operand) => match &c.condition {
+            Condition::Text {
+                op: TextOp::Eq,
+                value,
+            } => value.eq_ignore_ascii_case("true"),
+            Condition::Text {
+                op: TextOp::Ne,
+                value,
+            } => value.eq_ignore_ascii_case("false"),
+            _ => false,
+        },
+        _ => false,
+    };
+    let top: Vec<&Expr<O>> = match &expr {
+        Some(Expr::And(items)) => items.iter().collect(),
+        Some(e) => vec![e],
+        None => vec![],
+    };
+    if top.iter().any(|e| asks_for_prompts(e)) {
+        return (expr, false);
+    }
+    let expr = match expr {
+        Some(Expr::And(items)) => {
+            let mut rest: Vec<Expr<O>> =
+                items.into_iter().filter(|e| !is_prompt_clause(e)).collect();
+            match rest.len() {
+                0 => None,
+                1 => rest.pop(),
+                _ => Some(Expr::And(rest)),
+            }
+        }
+        Some(e) if is_prompt_clause(&e) => None,
+        other => other,
+    };
+    (expr, true)
+}
+
+/// A parsed registered-model filter (`name`, `tags.<key>`). The default
+/// matches every model that is not a prompt.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RegisteredModelFilter {
+    /// The expression; `None` matches everything.
+    pub expr: Option<Expr<RegisteredModelOperand>>,
+    /// Leave out prompts (see [`IS_PROMPT_TAG`]); `false` only when the
+    /// filter asks for prompts.
+    pub exclude_prompts: bool,
+}
+
+impl RegisteredModelFilter {
+    /// Parse a filter string; empty or blank matches every non-prompt model.
+    pub fn parse(input: &str) -> Result<RegisteredModelFilter> {
+        let expr = parser::parse_filter::<schema::RegisteredModelSchema>(input)
+            .map_err(|e| filter_error(input, e))?;
+        let (expr, exclude_prompts) = split_prompt_clauses(
+            expr,
+            |o| matches!(o, RegisteredModelOperand::Tag(k) if k == IS_PROMPT_TAG),
+        );
+        Ok(RegisteredModelFilter {
+            expr,
+            exclude_prompts,
+        })
+    }
+
+    /// Whether `model` passes the filter (the reference semantics; stores
+    /// evaluate the same thing in SQL). `is_prompt`: the model or one of its
+    /// versions carries `mlflow.prompt.is_prompt = 'true'`.
+    pub fn matches(&self, model: &RegisteredModel, is_prompt: bool) -> bool {
+        !(self.exclude_prompts && is_prompt)
+            && self
+                .expr
+                .as_ref()
+                .is_none_or(|e| eval::eval(e, &|c| eval::registered_model_matches(c, model)))
+    }
+}
+
+/// A parsed model-version filter (`name`, `version_number`, `run_id`,
+/// `source_path`, `tags.<key>`). The default matches every version that is
+/// not a prompt's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ModelVersionFilter {
+    /// The expression; `None` matches everything.
+    pub expr: Option<Expr<ModelVersionOperand>>,
+    /// Leave out versions of prompts (see [`IS_PROMPT_TAG`]).
+    pub exclude_prompts: bool,
+}
+
+impl ModelVersionFilter {
+    /// Parse a filter string; empty or blank matches every non-prompt version.
+    pub fn parse(input: &str) -> Result<ModelVersionFilter> {
+        let expr = parser::parse_filter::<schema::ModelVersionSchema>(input)
+            .map_err(|e| filter_error(input, e))?;
+        let (expr, exclude_prompts) = split_prompt_clauses(
+            expr,
+            |o| matches!(o, ModelVersionOperand::Tag(k) if k == IS_PROMPT_TAG),
+        );
+        Ok(ModelVersionFilter {
+            expr,
+            exclude_prompts,
+        })
+    }
+
+    /// Whether `version` passes the filter (the reference semantics).
+    /// `is_prompt`: its model is a prompt (see [`RegisteredModelFilter::matches`]).
+    pub fn matches(&self, version: &ModelVersion, is_prompt: bool) -> bool {
+        !(self.exclude_prompts && is_prompt)
+            && self
+                .expr
+                .as_ref()
+                .is_none_or(|e| eval::eval(e, &|c| eval::model_version_matches(c, version)))
     }
 }

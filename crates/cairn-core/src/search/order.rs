@@ -1,13 +1,18 @@
-//! `order_by` for runs and experiments (spec §4.4, §4.5): parsing, the
+//! `order_by` for runs, experiments and the model registry (spec §4.4, §4.5): parsing, the
 //! implicit tie-breakers, and an in-memory comparison that stores can be
 //! checked against.
 
 use std::cmp::Ordering;
 
-use super::ast::{ExperimentAttribute, OrderClause, RunAttribute, RunOrderKey};
+use super::ast::{
+    ExperimentAttribute, ModelVersionOrderKey, OrderClause, RegisteredModelOrderKey, RunAttribute,
+    RunOrderKey,
+};
 use super::lexer::SyntaxError;
 use super::parser::{Ident, parse_order_clause};
-use super::schema::{experiment_order_key, run_order_key};
+use super::schema::{
+    experiment_order_key, model_version_order_key, registered_model_order_key, run_order_key,
+};
 use crate::entities::{Experiment, Run};
 use crate::error::{Error, Result};
 
@@ -221,5 +226,65 @@ fn experiment_value(e: &Experiment, key: ExperimentAttribute) -> SortValue<'_> {
         ExperimentAttribute::ExperimentId => SortValue::Int(e.experiment_id.0),
         ExperimentAttribute::CreationTime => SortValue::Int(e.creation_time),
         ExperimentAttribute::LastUpdateTime => SortValue::Int(e.last_update_time),
+    }
+}
+
+/// A parsed registered-model order. Empty = `name ASC`; `name ASC` always
+/// breaks ties (names are unique), as in MLflow.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RegisteredModelOrder {
+    /// The clauses as given, in priority order.
+    pub clauses: Vec<OrderClause<RegisteredModelOrderKey>>,
+}
+
+impl RegisteredModelOrder {
+    /// Parse `order_by` clauses such as `last_updated_timestamp DESC`.
+    pub fn parse(clauses: &[String]) -> Result<RegisteredModelOrder> {
+        Ok(RegisteredModelOrder {
+            clauses: parse_clauses(clauses, registered_model_order_key)?,
+        })
+    }
+
+    /// The full order a store must apply.
+    pub fn effective_clauses(&self) -> Vec<OrderClause<RegisteredModelOrderKey>> {
+        let mut out = self.clauses.clone();
+        if !out.iter().any(|c| c.key == RegisteredModelOrderKey::Name) {
+            out.push(OrderClause {
+                key: RegisteredModelOrderKey::Name,
+                ascending: true,
+            });
+        }
+        out
+    }
+}
+
+/// A parsed model-version order. The given clauses are followed by MLflow's
+/// default `name ASC, version_number DESC`, so the order is total.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ModelVersionOrder {
+    /// The clauses as given, in priority order.
+    pub clauses: Vec<OrderClause<ModelVersionOrderKey>>,
+}
+
+impl ModelVersionOrder {
+    /// Parse `order_by` clauses such as `version_number DESC`.
+    pub fn parse(clauses: &[String]) -> Result<ModelVersionOrder> {
+        Ok(ModelVersionOrder {
+            clauses: parse_clauses(clauses, model_version_order_key)?,
+        })
+    }
+
+    /// The full order a store must apply.
+    pub fn effective_clauses(&self) -> Vec<OrderClause<ModelVersionOrderKey>> {
+        let mut out = self.clauses.clone();
+        for (key, ascending) in [
+            (ModelVersionOrderKey::Name, true),
+            (ModelVersionOrderKey::VersionNumber, false),
+        ] {
+            if !out.iter().any(|c| c.key == key) {
+                out.push(OrderClause { key, ascending });
+            }
+        }
+        out
     }
 }

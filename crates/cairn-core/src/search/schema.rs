@@ -2,7 +2,9 @@
 //! comparisons each accepts: MLflow's type rules (spec §4.2, §4.5).
 
 use super::ast::{
-    DatasetField, ExperimentAttribute, ExperimentOperand, Operand, RunAttribute, RunOrderKey,
+    DatasetField, ExperimentAttribute, ExperimentOperand, ModelVersionOperand,
+    ModelVersionOrderKey, Operand, RegisteredModelOperand, RegisteredModelOrderKey, RunAttribute,
+    RunOrderKey,
 };
 use super::lexer::SyntaxError;
 use super::parser::{Ident, Rules, Schema};
@@ -173,5 +175,128 @@ pub(crate) fn experiment_order_key(ident: &Ident) -> Result<ExperimentAttribute,
     match ident.entity.as_deref() {
         None | Some("attributes" | "attribute" | "attr") => experiment_attribute(ident),
         Some(_) => Err(ident.error("experiments can only be ordered by attributes; found", "")),
+    }
+}
+
+const fn text_rules(like: bool, list: bool) -> Rules {
+    Rules::Text {
+        like,
+        list,
+        null: false,
+        ids: false,
+    }
+}
+
+/// Registered-model filters: `name` and `tags.<key>` (spec §4.5).
+pub(crate) struct RegisteredModelSchema;
+
+impl Schema for RegisteredModelSchema {
+    type Operand = RegisteredModelOperand;
+
+    fn operand(ident: &Ident) -> Result<RegisteredModelOperand, SyntaxError> {
+        match (ident.entity.as_deref(), ident.key.as_str()) {
+            (Some("tags" | "tag"), _) => Ok(RegisteredModelOperand::Tag(ident.key.clone())),
+            (None | Some("attributes" | "attribute" | "attr"), "name") => {
+                Ok(RegisteredModelOperand::Name)
+            }
+            _ => Err(ident.error(
+                "invalid registered model search key",
+                " (valid keys: name, tags.<key>)",
+            )),
+        }
+    }
+
+    fn rules(operand: &RegisteredModelOperand) -> (Rules, String) {
+        match operand {
+            RegisteredModelOperand::Name => (text_rules(true, true), "attribute 'name'".into()),
+            RegisteredModelOperand::Tag(k) => (text_rules(true, false), format!("tag '{k}'")),
+        }
+    }
+}
+
+/// Resolve a registered-model `order_by` identifier.
+pub(crate) fn registered_model_order_key(
+    ident: &Ident,
+) -> Result<RegisteredModelOrderKey, SyntaxError> {
+    match (ident.entity.as_deref(), ident.key.as_str()) {
+        (None | Some("attributes" | "attribute" | "attr"), key) => match key {
+            "name" => Ok(RegisteredModelOrderKey::Name),
+            "creation_timestamp" => Ok(RegisteredModelOrderKey::CreationTimestamp),
+            "last_updated_timestamp" | "timestamp" => {
+                Ok(RegisteredModelOrderKey::LastUpdatedTimestamp)
+            }
+            _ => Err(ident.error(
+                "invalid order_by key",
+                " (valid keys: name, creation_timestamp, last_updated_timestamp)",
+            )),
+        },
+        _ => Err(ident.error(
+            "registered models can only be ordered by attributes; found",
+            "",
+        )),
+    }
+}
+
+/// Model-version filters: `name`, `version_number`, `run_id`,
+/// `source_path` and `tags.<key>` (spec §4.5).
+pub(crate) struct ModelVersionSchema;
+
+impl Schema for ModelVersionSchema {
+    type Operand = ModelVersionOperand;
+
+    fn operand(ident: &Ident) -> Result<ModelVersionOperand, SyntaxError> {
+        match (ident.entity.as_deref(), ident.key.as_str()) {
+            (Some("tags" | "tag"), _) => Ok(ModelVersionOperand::Tag(ident.key.clone())),
+            (None | Some("attributes" | "attribute" | "attr"), key) => match key {
+                "name" => Ok(ModelVersionOperand::Name),
+                "version_number" => Ok(ModelVersionOperand::VersionNumber),
+                "run_id" => Ok(ModelVersionOperand::RunId),
+                "source_path" => Ok(ModelVersionOperand::SourcePath),
+                _ => Err(ident.error(
+                    "invalid model version search key",
+                    " (valid keys: name, version_number, run_id, source_path, tags.<key>)",
+                )),
+            },
+            _ => Err(ident.error(
+                "invalid entity in identifier",
+                " (model version filters accept tags.<key> and attributes)",
+            )),
+        }
+    }
+
+    fn rules(operand: &ModelVersionOperand) -> (Rules, String) {
+        match operand {
+            ModelVersionOperand::Name => (text_rules(true, true), "attribute 'name'".into()),
+            ModelVersionOperand::VersionNumber => {
+                (Rules::Numeric, "attribute 'version_number'".into())
+            }
+            ModelVersionOperand::RunId => (text_rules(true, true), "attribute 'run_id'".into()),
+            ModelVersionOperand::SourcePath => {
+                (text_rules(true, false), "attribute 'source_path'".into())
+            }
+            ModelVersionOperand::Tag(k) => (text_rules(true, false), format!("tag '{k}'")),
+        }
+    }
+}
+
+/// Resolve a model-version `order_by` identifier.
+pub(crate) fn model_version_order_key(ident: &Ident) -> Result<ModelVersionOrderKey, SyntaxError> {
+    match (ident.entity.as_deref(), ident.key.as_str()) {
+        (None | Some("attributes" | "attribute" | "attr"), key) => match key {
+            "name" => Ok(ModelVersionOrderKey::Name),
+            "version_number" => Ok(ModelVersionOrderKey::VersionNumber),
+            "creation_timestamp" => Ok(ModelVersionOrderKey::CreationTimestamp),
+            "last_updated_timestamp" | "timestamp" => {
+                Ok(ModelVersionOrderKey::LastUpdatedTimestamp)
+            }
+            _ => Err(ident.error(
+                "invalid order_by key",
+                " (valid keys: name, version_number, creation_timestamp, last_updated_timestamp)",
+            )),
+        },
+        _ => Err(ident.error(
+            "model versions can only be ordered by attributes; found",
+            "",
+        )),
     }
 }

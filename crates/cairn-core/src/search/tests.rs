@@ -769,3 +769,80 @@ proptest! {
         let _ = RunOrder::parse(&[s]);
     }
 }
+
+#[test]
+fn registry_filters_and_orders() {
+    use super::{
+        ModelVersionFilter, ModelVersionOperand, ModelVersionOrder, ModelVersionOrderKey,
+        RegisteredModelFilter, RegisteredModelOperand, RegisteredModelOrder,
+    };
+    let f = RegisteredModelFilter::parse("name ILIKE '%fraud%' AND tags.team = 'a'").unwrap();
+    let Some(Expr::And(items)) = f.expr else {
+        panic!("expected AND")
+    };
+    assert_eq!(
+        items[0],
+        Expr::Compare(Comparison {
+            operand: RegisteredModelOperand::Name,
+            condition: txt(TextOp::ILike, "%fraud%"),
+        })
+    );
+    assert!(RegisteredModelFilter::parse("").unwrap().expr.is_none());
+    for bad in [
+        "run_id = 'x'",
+        "name > 3",
+        "tags.t IN ('a')",
+        "metrics.a = 1",
+        "name =",
+    ] {
+        assert!(RegisteredModelFilter::parse(bad).is_err(), "{bad}");
+    }
+    let v = ModelVersionFilter::parse("version_number >= 2 AND run_id IN ('a', 'b')").unwrap();
+    let Some(Expr::And(items)) = v.expr else {
+        panic!("expected AND")
+    };
+    assert_eq!(
+        items[0],
+        Expr::Compare(Comparison {
+            operand: ModelVersionOperand::VersionNumber,
+            condition: num(NumberOp::Ge, 2.0),
+        })
+    );
+    for ok in ["source_path LIKE 'runs:/%'", "tags.k != 'v'", "name = 'm'"] {
+        assert!(ModelVersionFilter::parse(ok).is_ok(), "{ok}");
+    }
+    for bad in [
+        "version_number = 'x'",
+        "stage = 'None'",
+        "source_path IN ('a')",
+    ] {
+        assert!(ModelVersionFilter::parse(bad).is_err(), "{bad}");
+    }
+    let o = RegisteredModelOrder::parse(&["timestamp DESC".into()]).unwrap();
+    assert_eq!(o.effective_clauses().len(), 2);
+    assert!(RegisteredModelOrder::parse(&["version_number".into()]).is_err());
+    let o = ModelVersionOrder::parse(&["version_number ASC".into()]).unwrap();
+    let eff = o.effective_clauses();
+    assert_eq!(eff[0].key, ModelVersionOrderKey::VersionNumber);
+    assert!(eff[0].ascending);
+    assert_eq!(eff.len(), 2);
+    assert!(ModelVersionOrder::parse(&["tags.x".into()]).is_err());
+}
+
+#[test]
+fn registry_searches_leave_out_prompts_unless_asked() {
+    use super::{ModelVersionFilter, RegisteredModelFilter};
+    let plain = RegisteredModelFilter::parse("").unwrap();
+    assert!(plain.exclude_prompts && plain.expr.is_none());
+    // What the official client appends to every model search.
+    let f = RegisteredModelFilter::parse("name = 'm' AND tags.`mlflow.prompt.is_prompt` != 'true'")
+        .unwrap();
+    assert!(f.exclude_prompts);
+    assert!(matches!(f.expr, Some(Expr::Compare(_))));
+    let f = RegisteredModelFilter::parse("tag.`mlflow.prompt.is_prompt` != 'true'").unwrap();
+    assert!(f.exclude_prompts && f.expr.is_none());
+    let p = RegisteredModelFilter::parse("tags.`mlflow.prompt.is_prompt` = 'TRUE'").unwrap();
+    assert!(!p.exclude_prompts && p.expr.is_some());
+    let v = ModelVersionFilter::parse("tags.`mlflow.prompt.is_prompt` != 'false'").unwrap();
+    assert!(!v.exclude_prompts);
+}

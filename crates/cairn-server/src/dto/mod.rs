@@ -5,6 +5,7 @@
 //! error (see [`required`]) rather than a serde message.
 
 pub mod entities;
+pub mod registry;
 pub mod requests;
 pub mod run_json;
 

@@ -1,10 +1,11 @@
-//! HTTP routes: MLflow's REST API under `/api/2.0/mlflow` and
+//! HTTP routes: MLflow's REST API (tracking and model registry) under `/api/2.0/mlflow` and
 //! `/ajax-api/2.0/mlflow`, the artifact proxy, and service endpoints.
 
 pub mod artifacts;
 pub mod experiments;
 pub mod metrics;
 pub mod misc;
+pub mod registry;
 pub mod runs;
 
 use axum::Router;
@@ -17,5 +18,6 @@ pub fn mlflow_api() -> Router<AppState> {
         .merge(experiments::routes())
         .merge(runs::routes())
         .merge(metrics::routes())
+        .merge(registry::routes())
         .merge(artifacts::tracking_routes())
 }

@@ -1,5 +1,5 @@
-//! Property tests: arbitrary JSON-ish bodies, query strings and artifact
-//! paths never produce a 5xx (or a panic) and never touch anything outside
+//! Property tests: arbitrary JSON-ish bodies, query strings (tracking and
+//! model registry) and artifact paths never produce a 5xx (or a panic) and never touch anything outside
 //! the artifact root.
 
 use axum::body::Body;
@@ -43,6 +43,14 @@ const FIELDS: &[&str] = &[
     "artifact_location",
     "metric_key",
     "path",
+    "version",
+    "alias",
+    "source",
+    "stage",
+    "stages",
+    "archive_existing_versions",
+    "description",
+    "run_link",
 ];
 
 const POST_ENDPOINTS: &[&str] = &[
@@ -61,6 +69,36 @@ const POST_ENDPOINTS: &[&str] = &[
     "/runs/log-batch",
     "/runs/log-inputs",
     "/runs/log-model",
+];
+
+/// Model-registry writes, with the method MLflow routes them by.
+const REGISTRY_WRITES: &[(&str, &str)] = &[
+    ("POST", "/registered-models/create"),
+    ("POST", "/registered-models/rename"),
+    ("PATCH", "/registered-models/update"),
+    ("DELETE", "/registered-models/delete"),
+    ("POST", "/registered-models/get-latest-versions"),
+    ("POST", "/registered-models/set-tag"),
+    ("DELETE", "/registered-models/delete-tag"),
+    ("POST", "/registered-models/alias"),
+    ("DELETE", "/registered-models/alias"),
+    ("POST", "/model-versions/create"),
+    ("PATCH", "/model-versions/update"),
+    ("POST", "/model-versions/transition-stage"),
+    ("DELETE", "/model-versions/delete"),
+    ("POST", "/model-versions/set-tag"),
+    ("DELETE", "/model-versions/delete-tag"),
+];
+
+/// Model-registry reads.
+const REGISTRY_READS: &[&str] = &[
+    "/registered-models/get",
+    "/registered-models/search",
+    "/registered-models/get-latest-versions",
+    "/registered-models/alias",
+    "/model-versions/get",
+    "/model-versions/search",
+    "/model-versions/get-download-uri",
 ];
 
 const GET_ENDPOINTS: &[&str] = &[
@@ -253,6 +291,73 @@ fn arbitrary_bodies_and_queries_never_cause_server_errors() {
                 let uri = format!("{API}{get_path}?{query}");
                 let Ok(request) = axum::http::Request::get(&uri).body(Body::empty()) else {
                     return Ok(()); // not a valid URI at all: never reaches us
+                };
+                let resp = s.send(request).await;
+                assert_no_server_error(&resp, &format!("GET {uri}"))?;
+                Ok(())
+            })
+        })
+        .unwrap();
+}
+
+#[test]
+fn arbitrary_registry_requests_never_cause_server_errors() {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let s = Server::new();
+    let run = rt.block_on(async {
+        let run = s.run("0").await;
+        s.post(
+            "/registered-models/create",
+            serde_json::json!({"name": "m"}),
+        )
+        .await
+        .ok();
+        s.post(
+            "/model-versions/create",
+            serde_json::json!({"name": "m", "source": "s3://b/m"}),
+        )
+        .await
+        .ok();
+        run
+    });
+    let ids = vec![
+        "m".to_owned(),
+        "1".to_owned(),
+        "champ".to_owned(),
+        "Production".to_owned(),
+        format!("runs:/{run}/model"),
+        run,
+    ];
+    let strategy = (
+        proptest::sample::select(REGISTRY_WRITES),
+        body(ids.clone()),
+        proptest::sample::select(REGISTRY_READS),
+        query(ids),
+    );
+    runner(192)
+        .run(&strategy, |((method, path), body, get_path, query)| {
+            rt.block_on(async {
+                let method = Method::from_bytes(method.as_bytes()).expect("method");
+                let resp = s
+                    .raw(
+                        method.clone(),
+                        &format!("{API}{path}"),
+                        Some("application/json"),
+                        body.clone(),
+                    )
+                    .await;
+                assert_no_server_error(&resp, &format!("{method} {path} {body}"))?;
+                if !resp.status.is_success() {
+                    let v: Value = serde_json::from_slice(&resp.bytes)
+                        .map_err(|e| TestCaseError::fail(format!("non-JSON error: {e}")))?;
+                    prop_assert!(v["error_code"].is_string() && v["message"].is_string());
+                }
+                let uri = format!("{API}{get_path}?{query}");
+                let Ok(request) = axum::http::Request::get(&uri).body(Body::empty()) else {
+                    return Ok(());
                 };
                 let resp = s.send(request).await;
                 assert_no_server_error(&resp, &format!("GET {uri}"))?;

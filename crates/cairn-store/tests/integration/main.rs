@@ -5,6 +5,7 @@
 //! (`search_pages`) in their own modules. One binary for the crate.
 
 mod history;
+mod registry;
 mod search_pages;
 
 use std::collections::BTreeSet;

@@ -38,7 +38,9 @@
 //!   a Euclidean trust region around the incumbent whose radius (relative
 //!   to the neighbourhood's) doubles after a proposal that beat every
 //!   earlier trial and shrinks by 0.6 otherwise (TuRBO/BOBYQA-like); left
-//!   out of the bandit when the space has no continuous parameter. It
+//!   out of the bandit when the incumbent's branch has fewer than two
+//!   continuous parameters (`QUAD_MIN_DIMS`: in one dimension it is a
+//!   greedy line search that over-exploits flat branches). It
 //!   supplies the final convergence that sampling arms lack (hartmann6
 //!   reaches its global optimum; rosenbrock, levy, Ackley improve).
 //! * **Bandit**: Thompson sampling over the applicable arms with a
@@ -1169,10 +1171,10 @@ impl CairnSampler {
         let cont: Vec<usize> = self
             .numeric_of(pid)
             .into_iter()
-            .filter(|&i| matches!(self.dims[i], Dim::Num { q_unit, .. } if q_unit == 0.0))
+            .filter(|&i| self.is_continuous(i))
             .collect();
         let d = cont.len();
-        if d == 0 {
+        if d < QUAD_MIN_DIMS {
             return None;
         }
         let fixed: Vec<usize> = (0..p)
@@ -1280,13 +1282,18 @@ impl CairnSampler {
             self.cfg.anneal,
             self.cfg.cma,
             self.cfg.coordinate,
-            // no continuous parameter anywhere: the arm can never apply, and
-            // its picks would only become uncredited TPE proposals
+            // no continuous parameter anywhere, or too few in the incumbent's
+            // branch: the arm cannot apply, and its picks would only become
+            // uncredited TPE proposals
             self.cfg.quad
-                && self
-                    .dims
-                    .iter()
-                    .any(|d| matches!(d, Dim::Num { q_unit, .. } if *q_unit == 0.0)),
+                && (0..self.dims.len()).any(|i| self.is_continuous(i))
+                && c.sorted.first().is_none_or(|&b| {
+                    let pattern = &c.patterns[c.pattern[b as usize] as usize];
+                    (0..self.dims.len())
+                        .filter(|&i| pattern[i] && self.is_continuous(i))
+                        .count()
+                        >= QUAD_MIN_DIMS
+                }),
         ];
         let mut best = (f64::NEG_INFINITY, ARM_TPE);
         let mut top_mean = f64::NEG_INFINITY;
@@ -1304,6 +1311,15 @@ impl CairnSampler {
         (best.1, (1.0 + s[b]) / (2.0 + s[b] + f[b]) >= top_mean)
     }
 }
+
+/// Fewest continuous parameters in the incumbent's branch for the quadratic
+/// arm to apply. In one dimension the arm is a greedy line search: on a flat
+/// branch (example B's linear SVM, where accuracy creeps up by 1e-4 as C
+/// grows) every tiny gain doubles its trust radius and keeps it in the
+/// bandit's good set, and it spends the budget there while TPE's 1-d
+/// density already models that dimension. Every suite problem with
+/// continuous parameters has at least two per branch.
+const QUAD_MIN_DIMS: usize = 2;
 
 /// numpy-style `geometric(p)`: trials until the first success (≥ 1).
 fn geometric(rng: &mut Rng, p: f64) -> usize {
@@ -1370,6 +1386,12 @@ fn identity(d: usize) -> Vec<f64> {
 
 impl CairnSampler {
     /// Numeric parameters active in activity pattern `pid`.
+    /// Whether parameter `i` is numeric and unquantized (the quadratic
+    /// arm's coordinates).
+    fn is_continuous(&self, i: usize) -> bool {
+        matches!(self.dims[i], Dim::Num { q_unit, .. } if q_unit == 0.0)
+    }
+
     fn numeric_of(&self, pid: u32) -> Vec<usize> {
         let pattern = &self.cache.patterns[pid as usize];
         (0..self.dims.len())
@@ -1884,31 +1906,68 @@ mod arm_tests {
         (v(0) - 2.0).powi(2) + (v(1) - 1.0).powi(2) + (v(2) - 4.0).abs() + v(3)
     }
 
-    #[test]
-    fn quad_arm_stays_out_of_the_bandit_without_continuous_parameters() {
-        // The arm could never apply here; if the bandit could still pick it,
-        // its picks would turn into extra TPE proposals and the run would
-        // differ from one without the arm.
-        let space = finite_space();
+    /// The points of a 60-trial sequential run with the quadratic arm on and off.
+    fn runs_with_and_without_quad(
+        space: &Space,
+        loss: impl Fn(&Assignment) -> f64,
+    ) -> (Vec<Assignment>, Vec<Assignment>) {
         let run = |quad: bool| {
             let cfg = CairnConfig {
                 quad,
                 ..CairnConfig::default()
             };
-            let mut s = CairnSampler::new(&space, cfg);
+            let mut s = CairnSampler::new(space, cfg);
             let mut rng = math::rng_from_seed(2);
             let mut pts: Vec<Assignment> = Vec::new();
             let mut losses: Vec<f64> = Vec::new();
             for _ in 0..60 {
-                let a = s
-                    .suggest(&space, &history(&pts, &losses), &mut rng)
-                    .unwrap();
-                losses.push(finite_loss(&a));
+                let a = s.suggest(space, &history(&pts, &losses), &mut rng).unwrap();
+                losses.push(loss(&a));
                 pts.push(a);
             }
             pts
         };
-        assert_eq!(run(true), run(false));
+        (run(true), run(false))
+    }
+
+    #[test]
+    fn quad_arm_stays_out_of_the_bandit_without_continuous_parameters() {
+        // The arm could never apply here; if the bandit could still pick it,
+        // its picks would turn into extra TPE proposals and the run would
+        // differ from one without the arm.
+        let (with, without) = runs_with_and_without_quad(&finite_space(), finite_loss);
+        assert_eq!(with, without);
+    }
+
+    #[test]
+    fn quad_arm_stays_out_of_one_dimensional_branches() {
+        // Example B's shape: a choice of branches with one continuous
+        // parameter each (plus categoricals and a quantized one). The arm
+        // needs two continuous dimensions in the incumbent's branch, so the
+        // run equals one without it; with two (`space3`) it does take part.
+        let space = Space::new(hp::choice(
+            "family",
+            [
+                Expr::map([
+                    ("c", hp::lognormal("svm_c", 0.0, 1.0)),
+                    ("kernel", hp::choice("kernel", ["linear", "rbf"])),
+                ]),
+                Expr::map([("depth", hp::quniform("depth", 2.0, 5.0, 1.0))]),
+                Expr::map([("lr_c", hp::lognormal("lr_c", 0.0, 1.0))]),
+            ],
+        ))
+        .unwrap();
+        // Flat in C on every branch, as example B's linear SVM: tiny gains
+        // as C grows.
+        let loss = |a: &Assignment| -> f64 {
+            let numbers: f64 = a.iter().flatten().map(|v| 1e-4 / (1.0 + v.abs())).sum();
+            0.2 + numbers
+        };
+        let (with, without) = runs_with_and_without_quad(&space, loss);
+        assert_eq!(with, without);
+        let bowl = |a: &Assignment| -> f64 { a.iter().flatten().map(|v| (v - 1.0).powi(2)).sum() };
+        let (with, without) = runs_with_and_without_quad(&space3(), bowl);
+        assert_ne!(with, without, "in 3 continuous dimensions the arm must act");
     }
 
     #[test]

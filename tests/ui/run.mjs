@@ -4,8 +4,8 @@
 //
 // Creates data through the REST API, opens every page, types a valid and an
 // invalid filter, expands nested runs, opens the compare and tuning views,
-// checks the charts' series counts, and saves screenshots to
-// $UI_TEST_OUTPUT (default: ../../test-output/ui).
+// checks the charts' series counts, walks the model registry pages, and
+// saves screenshots to $UI_TEST_OUTPUT (default: ../../test-output/ui).
 import { chromium } from 'playwright-core';
 import { mkdirSync } from 'node:fs';
 import { join, dirname } from 'node:path';
@@ -405,6 +405,129 @@ await test('runs table: children whose parent is on a later page still nest unde
   await shot(page, '14-runs-paged-tree');
 });
 
+// ------------------------------------------------ model registry pages
+async function seedRegistry() {
+  const suffix = Math.random().toString(36).slice(2, 8);
+  const exp = (await api('experiments/create', { name: `e2e-registry-${suffix}` })).experiment_id;
+  const run = await createRun(exp, 'train-model', null, now - 5_000, { alpha: 0.5 }, [['rmse', 0.42, 0]]);
+  const name = `e2e-model-${suffix}`;
+  await api('registered-models/create', { name, description: 'Predicts <i>prices</i>', tags: [{ key: 'team', value: 'forecast' }] });
+  const v1 = (await api('model-versions/create', { name, source: `runs:/${run}/model`, run_id: run })).model_version;
+  const v2 = (await api('model-versions/create', {
+    name, source: `runs:/${run}/model2`, run_id: run, description: 'second <script>x</script>', tags: [{ key: 'validated', value: 'yes' }],
+  })).model_version;
+  await api('registered-models/alias', { name, alias: 'champion', version: v2.version });
+  // A name with markup must come out as text; the ILIKE search must not match it for `e2e-model-`.
+  const html = `e2e-html<b>bold<img src=x onerror=window.__xss=1>-${suffix}`; // names cannot hold '/'
+  await api('registered-models/create', { name: html });
+  await api('model-versions/create', { name: html, source: `runs:/${run}/model`, run_id: run });
+  return { exp, run, name, html, suffix, v1: v1.version, v2: v2.version };
+}
+const r = await seedRegistry();
+
+await test('registry: models list shows the model, latest version, alias; search filters', async () => {
+  await page.goto(`${BASE}/#/experiments`);
+  await page.click('header nav a:text("Models")');
+  await page.waitForSelector('#model-search');
+  await page.fill('#model-search', r.suffix);
+  await page.waitForFunction((n) => document.querySelectorAll('#models tbody tr').length === n, 2);
+  await page.fill('#model-search', `model-${r.suffix}`);
+  await page.waitForFunction(() => document.querySelectorAll('#models tbody tr').length === 1);
+  const row = await page.$$eval('#models tbody tr', (trs) => [...trs[0].cells].map((c) => c.textContent));
+  assert(row[0] === r.name, `name ${row[0]}`);
+  assert(row[1] === `Version ${r.v2}`, `latest ${row[1]}`);
+  assert(row[2].includes(`@champion → v${r.v2}`), `aliases ${row[2]}`);
+  assert(row[4] === 'Predicts <i>prices</i>', `description as text: ${row[4]}`);
+  assert(!(await page.$('#models i')), 'no <i> element from the description');
+  await shot(page, '15-models-list');
+  await page.fill('#model-search', `no-such-model-${r.suffix}`);
+  await page.waitForSelector(`.state:text("No model matches 'no-such-model-${r.suffix}'.")`);
+});
+
+await test('registry: a name containing <b> renders as text', async () => {
+  await page.fill('#model-search', `html<b>bold<img`);
+  await page.waitForFunction(() => document.querySelectorAll('#models tbody tr').length === 1);
+  const link = await page.textContent('#models tbody tr td:first-child a');
+  assert(link === r.html, `link text ${link}`);
+  assert(!(await page.$('#models b')) && !(await page.$('#models img')), 'no <b> or <img> element in the table');
+  await page.click('#models tbody tr td:first-child a');
+  await page.waitForSelector('#versions');
+  assert(await page.textContent('#model-name') === r.html, 'model page title as text');
+  assert(!(await page.$('main b')) && !(await page.$('main img')), 'no <b> or <img> element on the model page');
+  assert(await page.evaluate(() => window.__xss === undefined), 'no handler ran');
+});
+
+await test('registry: model page lists both versions, the alias and a working run link', async () => {
+  await page.goto(`${BASE}/#/models/${encodeURIComponent(r.name)}`);
+  await page.waitForSelector('#versions');
+  const versions = await page.$$eval('#versions tbody tr', (trs) => trs.map((t) => t.dataset.version));
+  assert(JSON.stringify(versions) === JSON.stringify([r.v2, r.v1]), `versions newest first: ${versions}`);
+  const v2Aliases = await page.textContent(`#versions tr[data-version="${r.v2}"] td:nth-child(4)`);
+  assert(v2Aliases.includes('@champion'), `alias on v2: ${v2Aliases}`);
+  const v1Aliases = await page.textContent(`#versions tr[data-version="${r.v1}"] td:nth-child(4)`);
+  assert(!v1Aliases.includes('champion'), `no alias on v1: ${v1Aliases}`);
+  const alias = await page.textContent('#model-aliases tr[data-alias="champion"] td:nth-child(2)');
+  assert(alias === `Version ${r.v2}`, `alias table ${alias}`);
+  assert(await page.textContent('#model-description') === 'Predicts <i>prices</i>', 'description as text');
+  assert((await page.textContent('#model-tags')).includes('forecast'), 'model tag shown');
+  const text = await page.textContent('main');
+  assert(!/\bnull\b|\bundefined\b/.test(text), 'no null/undefined leaks into the page');
+  await shot(page, '16-model-page');
+  await page.click(`#versions tr[data-version="${r.v1}"] a.run-link`);
+  await page.waitForSelector('#params');
+  const h1 = await page.textContent('h1');
+  assert(h1.startsWith('train-model'), `run page of the source run: ${h1}`);
+  assert(page.url().endsWith(`#/runs/${r.run}`), page.url());
+});
+
+await test('registry: version page shows its fields', async () => {
+  await page.goto(`${BASE}/#/models/${encodeURIComponent(r.name)}`);
+  await page.click(`#versions tr[data-version="${r.v2}"] td:first-child a`);
+  await page.waitForSelector('#version-details');
+  const rows = Object.fromEntries(await page.$$eval('#version-details tr', (trs) => trs.map((t) => [t.cells[0].textContent, t.cells[1].textContent])));
+  assert(rows.Model === r.name, `model ${rows.Model}`);
+  assert(rows.Version === r.v2, `version ${rows.Version}`);
+  assert(rows.Status === 'READY', `status ${rows.Status}`);
+  assert(rows.Stage === 'None', `stage ${rows.Stage}`);
+  assert(rows.Source === `runs:/${r.run}/model2`, `source ${rows.Source}`);
+  assert(rows['Source run'] === r.run, `run ${rows['Source run']}`);
+  assert(rows.Aliases.includes('@champion'), `aliases ${rows.Aliases}`);
+  assert(rows.Description === 'second <script>x</script>', `description ${rows.Description}`);
+  assert(!(await page.$('main script')), 'no script element from the description');
+  assert((await page.textContent('#version-tags')).includes('validated'), 'version tag shown');
+  assert(!/\bnull\b|\bundefined\b/.test(await page.textContent('main')), 'no null/undefined leaks into the page');
+  await shot(page, '17-model-version');
+  await page.click('#version-run');
+  await page.waitForSelector('#params');
+  assert(page.url().endsWith(`#/runs/${r.run}`), page.url());
+});
+
+await test('registry: the models list pages with next/previous', async () => {
+  const tag = `e2e-paged-${r.suffix}`;
+  for (let i = 0; i < 55; i += 11) {
+    await Promise.all(Array.from({ length: 11 }, (_, j) => api('registered-models/create', { name: `${tag}-${String(i + j).padStart(2, '0')}` })));
+  }
+  await page.goto(`${BASE}/#/models`);
+  await page.waitForSelector('#model-search');
+  await page.fill('#model-search', tag);
+  await page.waitForFunction((n) => document.querySelectorAll('#models tbody tr').length === 50 && document.querySelector('#models tbody tr').dataset.model === n, `${tag}-00`);
+  assert(!(await page.$('#models-prev')), 'no previous page on the first page');
+  await page.click('#models-next');
+  await page.waitForFunction(() => document.querySelectorAll('#models tbody tr').length === 5);
+  const names = await page.$$eval('#models tbody tr', (trs) => trs.map((t) => t.dataset.model));
+  assert(JSON.stringify(names) === JSON.stringify([50, 51, 52, 53, 54].map((i) => `${tag}-${i}`)), `second page ${names}`);
+  assert(!(await page.$('#models-next')), 'no next page on the last page');
+  await page.click('#models-prev');
+  await page.waitForFunction(() => document.querySelectorAll('#models tbody tr').length === 50);
+});
+
+await test('registry: missing model and version show inline errors', async () => {
+  await page.goto(`${BASE}/#/models/${encodeURIComponent(`nope-${r.suffix}`)}`);
+  await page.waitForSelector('.state.error');
+  await page.goto(`${BASE}/#/models/${encodeURIComponent(r.name)}/versions/99`);
+  await page.waitForSelector('.state.error');
+});
+
 await test('empty and error states, keyboard focus', async () => {
   await page.goto(`${BASE}/#/experiments/${d.other}`);
   await page.waitForSelector('text=No runs in this experiment yet.');
@@ -463,6 +586,9 @@ await test('accessibility basics on every page: named controls, labelled charts,
     [`#/runs/${w.best.id}`, '#metric-charts .chart[data-rendered="1"]'],
     [`#/compare?experiment=${w.exp}&runs=${w.cands.map((c) => c.id).join(',')}`, '#chart-scatter[data-rendered="1"]'],
     [`#/tuning/${w.fmin}`, '#chart-tuning-history[data-rendered="1"]'],
+    [`#/models`, '#models tbody tr'],
+    [`#/models/${encodeURIComponent(r.name)}`, '#versions tbody tr'],
+    [`#/models/${encodeURIComponent(r.name)}/versions/${r.v2}`, '#version-details'],
   ];
   for (const [hash, ready] of pages) {
     await page.goto(`${BASE}/${hash}`);

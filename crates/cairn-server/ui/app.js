@@ -4,6 +4,9 @@
 //   #/runs/<run_id>                  run page
 //   #/compare?runs=a,b | ?experiment=<id>&filter=...   compare view
 //   #/tuning/<run_id>                tuning view of a parent run
+//   #/models                         registered models
+//   #/models/<name>                  one registered model and its versions
+//   #/models/<name>/versions/<v>     one model version
 import { clear, stateBox } from './util.js';
 import { disposeAll } from './charts.js';
 
@@ -15,6 +18,9 @@ const routes = [
   [/^\/experiments\/[^/]+\/runs\/([^/]+)\/?$/, 'run'],
   [/^\/compare\/?$/, 'compare'],
   [/^\/tuning\/([^/]+)\/?$/, 'tuning'],
+  [/^\/models\/?$/, 'models'],
+  [/^\/models\/([^/]+)\/?$/, 'model'],
+  [/^\/models\/([^/]+)\/versions\/([^/]+)\/?$/, 'model-version'],
 ];
 
 let cleanup = null;

@@ -47,6 +47,20 @@ static ASSETS: &[Asset] = &[
     asset!("pages/run.js", "pages/run.js", JS, false),
     asset!("pages/compare.js", "pages/compare.js", JS, false),
     asset!("pages/tuning.js", "pages/tuning.js", JS, false),
+    asset!("pages/models.js", "pages/models.js", JS, false),
+    asset!("pages/model.js", "pages/model.js", JS, false),
+    asset!(
+        "pages/model-version.js",
+        "pages/model-version.js",
+        JS,
+        false
+    ),
+    asset!(
+        "pages/registry-util.js",
+        "pages/registry-util.js",
+        JS,
+        false
+    ),
     asset!(
         "vendor/echarts-6.1.0.min.js",
         "vendor/echarts.min.js",

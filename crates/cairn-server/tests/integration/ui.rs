@@ -144,7 +144,16 @@ async fn index_and_assets_are_served_with_cache_headers() {
         );
         assert!(h[header::CONTENT_TYPE].to_str().unwrap().starts_with(ct));
     }
-    for p in ["app.js", "pages/runs.js", "pages/tuning.js", "style.css"] {
+    for p in [
+        "app.js",
+        "pages/runs.js",
+        "pages/tuning.js",
+        "pages/models.js",
+        "pages/model.js",
+        "pages/model-version.js",
+        "pages/registry-util.js",
+        "style.css",
+    ] {
         let (s, _, _) = send(
             &e.app,
             Request::get(format!("/static/{p}"))

@@ -423,6 +423,27 @@ impl Builder {
         let o = self.bind(Bind::Int(i64::try_from(offset).unwrap_or(i64::MAX)));
         format!(" LIMIT {l} OFFSET {o}")
     }
+
+    /// Ends `sql` with `ORDER BY terms` and one page, and finishes the query.
+    fn finish_page(
+        mut self,
+        mut sql: String,
+        terms: &[String],
+        offset: usize,
+        limit: usize,
+    ) -> Result<Query> {
+        sql.push_str(&format!(" ORDER BY {}", terms.join(", ")));
+        sql.push_str(&self.page(offset, limit));
+        self.finish(sql)
+    }
+}
+
+/// `ORDER BY` terms for a search's clauses, given each key's column.
+fn order_columns<K: Copy>(clauses: &[OrderClause<K>], column: impl Fn(K) -> String) -> Vec<String> {
+    clauses
+        .iter()
+        .map(|c| format!("{} {}", column(c.key), direction(c.ascending)))
+        .collect()
 }
 
 fn mismatch(cond: &Condition, expected: &str) -> Error {
@@ -556,13 +577,11 @@ pub(crate) fn run_query(
     let mut b = Builder::new(dialect);
     let (joins, order) = order_terms(&mut b, &q.order.effective_clauses());
     let (filter_joins, cond) = run_filter(&mut b, q)?;
-    let mut sql = format!(
+    let sql = format!(
         "SELECT {} FROM runs r{filter_joins}{joins} WHERE {cond}",
         dialect.run_locator()
     );
-    sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
-    sql.push_str(&b.page(offset, limit));
-    b.finish(sql)
+    b.finish_page(sql, &order, offset, limit)
 }
 
 /// Whether a comparison needs exactly one row of a (run_key, key)-keyed
@@ -590,23 +609,13 @@ pub(crate) fn experiment_query(
         let filter = b.expr(expr, &mut |b, c| b.experiment_comparison(c))?;
         sql.push_str(&format!(" AND {filter}"));
     }
-    let order: Vec<String> = q
-        .order
-        .effective_clauses()
-        .iter()
-        .map(|c| {
-            let col = match c.key {
-                ExperimentAttribute::Name => format!("e.name{}", dialect.text_order()),
-                ExperimentAttribute::ExperimentId => "e.experiment_id".to_owned(),
-                ExperimentAttribute::CreationTime => "e.creation_time".to_owned(),
-                ExperimentAttribute::LastUpdateTime => "e.last_update_time".to_owned(),
-            };
-            format!("{col} {}", direction(c.ascending))
-        })
-        .collect();
-    sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
-    sql.push_str(&b.page(offset, limit));
-    b.finish(sql)
+    let order = order_columns(&q.order.effective_clauses(), |key| match key {
+        ExperimentAttribute::Name => format!("e.name{}", dialect.text_order()),
+        ExperimentAttribute::ExperimentId => "e.experiment_id".to_owned(),
+        ExperimentAttribute::CreationTime => "e.creation_time".to_owned(),
+        ExperimentAttribute::LastUpdateTime => "e.last_update_time".to_owned(),
+    });
+    b.finish_page(sql, &order, offset, limit)
 }
 
 fn db_error(e: rusqlite::Error) -> Error {

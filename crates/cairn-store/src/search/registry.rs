@@ -9,7 +9,7 @@ use cairn_core::search::{
 };
 use cairn_core::store::{ModelVersionSearch, RegisteredModelSearch};
 
-use super::{Builder, Dialect, Query, db_error, direction, execute};
+use super::{Builder, Dialect, Query, db_error, execute, order_columns};
 
 impl Builder {
     fn registered_model_comparison(
@@ -74,24 +74,12 @@ pub(crate) fn registered_model_query(
         let filter = b.expr(expr, &mut |b, c| b.registered_model_comparison(c))?;
         sql.push_str(&format!(" AND {filter}"));
     }
-    let order: Vec<String> = q
-        .order
-        .effective_clauses()
-        .iter()
-        .map(|c| {
-            let col = match c.key {
-                RegisteredModelOrderKey::Name => format!("m.name{}", dialect.text_order()),
-                RegisteredModelOrderKey::CreationTimestamp => "m.creation_timestamp".to_owned(),
-                RegisteredModelOrderKey::LastUpdatedTimestamp => {
-                    "m.last_updated_timestamp".to_owned()
-                }
-            };
-            format!("{col} {}", direction(c.ascending))
-        })
-        .collect();
-    sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
-    sql.push_str(&b.page(offset, limit));
-    b.finish(sql)
+    let order = order_columns(&q.order.effective_clauses(), |key| match key {
+        RegisteredModelOrderKey::Name => format!("m.name{}", dialect.text_order()),
+        RegisteredModelOrderKey::CreationTimestamp => "m.creation_timestamp".to_owned(),
+        RegisteredModelOrderKey::LastUpdatedTimestamp => "m.last_updated_timestamp".to_owned(),
+    });
+    b.finish_page(sql, &order, offset, limit)
 }
 
 /// Build the model-version search: `(model_key, version)` of matching
@@ -114,23 +102,13 @@ pub(crate) fn model_version_query(
         let filter = b.expr(expr, &mut |b, c| b.model_version_comparison(c))?;
         sql.push_str(&format!(" AND {filter}"));
     }
-    let order: Vec<String> = q
-        .order
-        .effective_clauses()
-        .iter()
-        .map(|c| {
-            let col = match c.key {
-                ModelVersionOrderKey::Name => format!("m.name{}", dialect.text_order()),
-                ModelVersionOrderKey::VersionNumber => "v.version".to_owned(),
-                ModelVersionOrderKey::CreationTimestamp => "v.creation_timestamp".to_owned(),
-                ModelVersionOrderKey::LastUpdatedTimestamp => "v.last_updated_timestamp".to_owned(),
-            };
-            format!("{col} {}", direction(c.ascending))
-        })
-        .collect();
-    sql.push_str(&format!(" ORDER BY {}", order.join(", ")));
-    sql.push_str(&b.page(offset, limit));
-    b.finish(sql)
+    let order = order_columns(&q.order.effective_clauses(), |key| match key {
+        ModelVersionOrderKey::Name => format!("m.name{}", dialect.text_order()),
+        ModelVersionOrderKey::VersionNumber => "v.version".to_owned(),
+        ModelVersionOrderKey::CreationTimestamp => "v.creation_timestamp".to_owned(),
+        ModelVersionOrderKey::LastUpdatedTimestamp => "v.last_updated_timestamp".to_owned(),
+    });
+    b.finish_page(sql, &order, offset, limit)
 }
 
 /// The keys of one page of a registered-model search, in search order.

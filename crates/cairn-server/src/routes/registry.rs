@@ -188,9 +188,18 @@ async fn delete_model_tag(
     Ok(Json(json!({})))
 }
 
-/// `{<items_key>: [...], next_page_token}` with empty parts omitted.
-fn page_body(items_key: &str, items: Vec<Value>, next: Option<String>) -> Json<Value> {
+/// `{<items_key>: [...], next_page_token}` with empty parts omitted (as
+/// MLflow does); `items` are DTOs.
+fn page_body<D: serde::Serialize>(
+    items_key: &str,
+    items: impl IntoIterator<Item = D>,
+    next: Option<String>,
+) -> Json<Value> {
     let mut body = Map::new();
+    let items: Vec<Value> = items
+        .into_iter()
+        .map(|i| serde_json::to_value(i).unwrap_or_default())
+        .collect();
     if !items.is_empty() {
         body.insert(items_key.into(), Value::Array(items));
     }
@@ -213,12 +222,11 @@ async fn search_models(
     let page = state
         .with_store(move |s| registry(s)?.search_registered_models(&query))
         .await?;
-    let items = page
-        .items
-        .iter()
-        .map(|m| serde_json::to_value(RegisteredModelDto::from(m)).unwrap_or_default())
-        .collect();
-    Ok(page_body("registered_models", items, page.next_page_token))
+    Ok(page_body(
+        "registered_models",
+        page.items.iter().map(RegisteredModelDto::from),
+        page.next_page_token,
+    ))
 }
 
 async fn latest_versions(
@@ -234,11 +242,11 @@ async fn latest_versions(
     let versions = state
         .with_store(move |s| registry(s)?.latest_versions(&name, &stages))
         .await?;
-    let items = versions
-        .iter()
-        .map(|v| serde_json::to_value(ModelVersionDto::from(v)).unwrap_or_default())
-        .collect();
-    Ok(page_body("model_versions", items, None))
+    Ok(page_body(
+        "model_versions",
+        versions.iter().map(ModelVersionDto::from),
+        None,
+    ))
 }
 
 async fn set_alias(
@@ -419,10 +427,9 @@ async fn search_versions(
     let page = state
         .with_store(move |s| registry(s)?.search_model_versions(&query))
         .await?;
-    let items = page
-        .items
-        .iter()
-        .map(|v| serde_json::to_value(ModelVersionDto::from(v)).unwrap_or_default())
-        .collect();
-    Ok(page_body("model_versions", items, page.next_page_token))
+    Ok(page_body(
+        "model_versions",
+        page.items.iter().map(ModelVersionDto::from),
+        page.next_page_token,
+    ))
 }
